@@ -1,0 +1,74 @@
+"""One message in, one SuggestResult out: retrieval plus risk detection.
+
+An ``Engine`` is immutable and bound to one loaded index; the service replaces its engine
+reference on re-index, so in-flight work finishes on the engine it started with.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from assist.embedders import Embedder
+from assist.index import LoadedIndex, load_index
+from assist.models import Attachment, Risk, SuggestResult
+from assist.retrieval import EntryHit, RetrievalConfig, Retriever
+
+
+@dataclass(frozen=True)
+class Message:
+    text: str
+    attachments: list[Attachment] = field(default_factory=list)
+
+
+class RiskDetector(Protocol):
+    def detect(self, text: str, attachments: Sequence[Attachment],
+               semantic: Sequence[EntryHit]) -> list[Risk]:
+        """Risks in one message; ``semantic`` are the knowledge risk entries it resembles."""
+        ...
+
+
+class Engine:
+    def __init__(self, index: LoadedIndex, embedder: Embedder,
+                 risk_detector: RiskDetector | None = None,
+                 config: RetrievalConfig | None = None) -> None:
+        self.index = index
+        self.retriever = Retriever(index, embedder, config)
+        self.risk_detector = risk_detector
+
+    @property
+    def version(self) -> str:
+        return self.index.version
+
+    def suggest(self, text: str, attachments: Sequence[Attachment] = ()) -> SuggestResult:
+        return self.suggest_many([Message(text, list(attachments))])[0]
+
+    def suggest_many(self, messages: Sequence[Message]) -> list[SuggestResult]:
+        """Batch API: one embedding call for the whole batch."""
+        retrievals = self.retriever.suggest_many([m.text for m in messages])
+        results = []
+        for message, retrieval in zip(messages, retrievals, strict=True):
+            risks = (self.risk_detector.detect(message.text, message.attachments,
+                                               retrieval.risk_matches)
+                     if self.risk_detector else [])
+            results.append(SuggestResult(scripts=retrieval.script_suggestions(),
+                                         policies=retrieval.policy_snippets(), risks=risks))
+        return results
+
+
+def default_risk_detector(index: LoadedIndex) -> RiskDetector | None:
+    """The rule + semantic detector, when the risk package is present."""
+    try:
+        from assist.risk import build_detector
+    except ImportError:
+        return None
+    return build_detector(index)
+
+
+def open_engine(index_dir: Path, embedder: Embedder,
+                config: RetrievalConfig | None = None) -> Engine:
+    """Load the live index under ``index_dir`` for ``embedder`` and wire the risk detector."""
+    index = load_index(index_dir, embedder.name)
+    return Engine(index, embedder, default_risk_detector(index), config)

@@ -1,0 +1,59 @@
+"""Chat-text normalisation shared by the indexer and the query path.
+
+Buyer messages are noisy: full-width characters, emoji and platform emoticon codes, "？？？",
+stretched characters, filler such as 亲/呢/哈, pasted links and bare order numbers. Index texts
+and queries pass through the same function so both sides look alike to the embedder.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+# Scheme-less too: "taobao.com/xx", "t.cn/abc"; the risk detector has its own, stricter finder.
+_URL = re.compile(
+    r"(?:https?://|www\.)\S+|\b[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\.[a-z]{2,}(?:/\S*)?",
+    re.IGNORECASE,
+)
+_LONG_NUMBER = re.compile(r"[a-z]{0,4}\d{6,}", re.IGNORECASE)
+_EMOTICON_CODE = re.compile(r"\[[\u4e00-\u9fffA-Za-z]{1,4}\]|/:[^\s\u4e00-\u9fff]{1,6}")
+_REPEATED_PUNCT = re.compile(r"([^\w\s])\1+")
+_STRETCHED = re.compile(r"(\w)\1{2,}")
+_SPACES = re.compile(r"\s+")
+# 亲 only as a form of address (start, or before punctuation), never inside 亲肤/亲戚.
+_CLAUSE_END = r"[\s,.!?~、,。!?]"
+_LEADING_FILLER = re.compile(rf"^(?:亲爱的|亲亲|亲|hi|hello|您好|你好)(?={_CLAUSE_END}|$){_CLAUSE_END}*")
+_TRAILING_PARTICLES = re.compile(rf"(?<=[\u4e00-\u9fff])(?:呢|哈|呀|啦|哦|噢|哟|喔|滴)+(?={_CLAUSE_END}|$)")
+
+
+def _is_emoji(char: str) -> bool:
+    category = unicodedata.category(char)
+    return category in ("So", "Sk", "Cs", "Co") or char in "\u200d\ufe0f"
+
+
+@dataclass(frozen=True)
+class Normalised:
+    """A message ready for embedding; ``has_content`` is False for links, numbers, emoji only."""
+
+    text: str
+    has_content: bool
+
+
+def normalise(raw: str) -> Normalised:
+    """Normalise chat text; see the module docstring for what is removed and why."""
+    text = unicodedata.normalize("NFKC", raw).lower()
+    text = _URL.sub(" ", text)
+    text = _LONG_NUMBER.sub(" ", text)
+    text = _EMOTICON_CODE.sub(" ", text)
+    text = "".join(" " if _is_emoji(c) else c for c in text)
+    text = _REPEATED_PUNCT.sub(r"\1", text)
+    text = _STRETCHED.sub(r"\1\1", text)
+    text = _SPACES.sub(" ", text).strip(" ~")
+    if not any(c.isalnum() for c in text):
+        return Normalised("", has_content=False)
+    stripped = _TRAILING_PARTICLES.sub("", _LEADING_FILLER.sub("", text)).strip(" ~,")
+    # A message that is only filler ("亲", "哈哈") keeps its words: it is an acknowledgement.
+    if any(c.isalnum() for c in stripped):
+        text = stripped
+    return Normalised(text, has_content=True)

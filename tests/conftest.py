@@ -1,0 +1,48 @@
+"""Shared fixtures: the real USE embedder and a real index built from a tiny knowledge folder."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from assist.embedders import Embedder, shared_embedder
+from assist.engine import Engine, open_engine
+from indexer.build import build_index
+
+FIXTURES = Path(__file__).parent / "fixtures"
+REPO = Path(__file__).parent.parent
+
+
+@pytest.fixture(scope="session")
+def embedder() -> Embedder:
+    return shared_embedder("use")
+
+
+@pytest.fixture
+def knowledge_dir(tmp_path: Path) -> Path:
+    """A writable copy of the tiny fixture knowledge folder."""
+    target = tmp_path / "knowledge"
+    shutil.copytree(FIXTURES / "knowledge", target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def small_index(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Path:
+    out = tmp_path_factory.mktemp("index")
+    build_index(FIXTURES / "knowledge", out, embedder, progress=False)
+    return out
+
+
+@pytest.fixture(scope="session")
+def small_engine(small_index: Path, embedder: Embedder) -> Engine:
+    return open_engine(small_index, embedder)
+
+
+@pytest.fixture(scope="session")
+def shipped_index(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Path:
+    """The real shipped knowledge base, indexed once per test session."""
+    out = tmp_path_factory.mktemp("shipped-index")
+    build_index(REPO / "knowledge", out, embedder, progress=False)
+    return out
