@@ -1,0 +1,56 @@
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from assist.cli import main
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def run(*args: str, stdin: str | None = None):
+    result = CliRunner().invoke(main, list(args), input=stdin)
+    return result
+
+
+def test_suggest_json_is_the_api_object(small_index: Path) -> None:
+    result = run("suggest", "都一个星期了还没收到货", "--index", str(small_index), "--json")
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    assert set(payload) == {"scripts", "policies", "risks"}
+    script = payload["scripts"][0]
+    assert script["id"] == "logistics-delay"
+    assert {"id", "category", "title", "reply", "score"} <= set(script)
+
+
+def test_suggest_stdin_one_json_line_per_message(small_index: Path) -> None:
+    result = run("suggest", "-", "--index", str(small_index), "--json",
+                 stdin="能便宜点吗\n\n今天天气怎么样\n好的谢谢\n")
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.output.splitlines()]
+    assert len(lines) == 3
+    assert lines[0]["scripts"][0]["id"] == "bargain"
+    assert lines[1]["scripts"] == []
+    assert lines[2]["scripts"][0]["id"] == "courtesy-bye"
+
+
+def test_suggest_human_output(small_index: Path) -> None:
+    result = run("suggest", "今天天气怎么样", "--index", str(small_index))
+    assert result.exit_code == 0
+    assert "无推荐话术" in result.output
+
+
+def test_suggest_builds_a_missing_index(tmp_path: Path) -> None:
+    result = run("suggest", "能便宜点吗", "--index", str(tmp_path / "new"),
+                 "--knowledge", str(FIXTURES / "knowledge"), "--json")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "new" / "CURRENT").is_file()
+    assert json.loads(result.output.splitlines()[-1])["scripts"][0]["id"] == "bargain"
+
+
+def test_suggest_with_broken_knowledge_is_a_clean_error(tmp_path: Path) -> None:
+    (tmp_path / "k").mkdir()
+    (tmp_path / "k" / "a.yaml").write_text("- [", encoding="utf-8")
+    result = run("suggest", "x", "--index", str(tmp_path / "i"), "--knowledge", str(tmp_path / "k"))
+    assert result.exit_code == 1
+    assert "malformed YAML" in result.output
