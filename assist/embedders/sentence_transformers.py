@@ -27,7 +27,9 @@ class SentenceTransformerEmbedder:
             raise ValueError(f"sentence-transformers model directory not found: {path}")
         # local_files_only: a missing file must fail here, never trigger a download.
         self._model = SentenceTransformer(str(path), device=device, local_files_only=True)
-        self.dim = int(self._model.get_sentence_embedding_dimension())
+        get_dim = getattr(self._model, "get_embedding_dimension", None) or (
+            self._model.get_sentence_embedding_dimension)  # renamed in sentence-transformers 5
+        self.dim = int(get_dim())
         self.name = f"sentence-transformers:{path.resolve().name}"
         self._lock = threading.Lock()
 
