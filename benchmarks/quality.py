@@ -1,0 +1,162 @@
+"""Retrieval quality on held-out buyer phrasings (a benchmark, not a test).
+
+Each line of a labelled set is {"text", "expected": entry id or null, "group"}: group
+"question" (a real question, expected = the entry that should come first), "courtesy"
+(acknowledgement/greeting, expected = a courtesy entry) or "offtopic" (expected null: small
+talk, bare order numbers, links, emoji — must return no suggestion).
+
+    python benchmarks/quality.py                       # dev and test sets, shipped knowledge
+    python benchmarks/quality.py --set benchmarks/data/quality_test.jsonl
+    python benchmarks/quality.py --sweep               # grid over the gating knobs (dev set)
+    python benchmarks/quality.py --errors              # list the misses
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from assist.embedders import shared_embedder  # noqa: E402
+from assist.engine import Engine, Message, open_engine  # noqa: E402
+from assist.retrieval import RetrievalConfig  # noqa: E402
+from indexer.build import build_index  # noqa: E402
+
+DATA = Path(__file__).parent / "data"
+DEFAULT_SETS = [DATA / "quality_dev.jsonl", DATA / "quality_test.jsonl"]
+
+
+@dataclass
+class Report:
+    name: str
+    n_questions: int
+    recall1: float
+    recall3: float
+    mrr: float
+    courtesy_acc: float
+    n_courtesy: int
+    offtopic_rejected: float
+    n_offtopic: int
+    answered_questions: float
+    p50_ms: float
+    p95_ms: float
+    errors: list[str]
+
+    def print(self) -> None:
+        print(f"== {self.name}")
+        print(f"  questions {self.n_questions}: Recall@1 {self.recall1:.3f}  Recall@3 "
+              f"{self.recall3:.3f}  MRR {self.mrr:.3f}  answered {self.answered_questions:.3f}")
+        print(f"  courtesy {self.n_courtesy}: top-1 courtesy accuracy {self.courtesy_acc:.3f}")
+        print(f"  off-topic {self.n_offtopic}: returned nothing {self.offtopic_rejected:.3f}")
+        print(f"  latency per query (single calls): median {self.p50_ms:.2f} ms, "
+              f"p95 {self.p95_ms:.2f} ms")
+
+
+def load_set(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+
+
+def evaluate(engine: Engine, items: list[dict], name: str, timed: bool = True) -> Report:
+    results = engine.suggest_many([Message(i["text"]) for i in items])
+    hits1 = hits3 = 0
+    rr = 0.0
+    answered = courtesy_ok = rejected = 0
+    errors = []
+    groups = {"question": 0, "courtesy": 0, "offtopic": 0}
+    for item, result in zip(items, results, strict=True):
+        ids = [s.id for s in result.scripts] + [p.id for p in result.policies]
+        script_ids = [s.id for s in result.scripts]
+        group = item["group"]
+        groups[group] += 1
+        if group == "question":
+            answered += bool(ids)
+            rank = ids.index(item["expected"]) + 1 if item["expected"] in ids else None
+            hits1 += rank == 1
+            hits3 += rank is not None and rank <= 3
+            rr += 1 / rank if rank else 0.0
+            ok = rank == 1
+        elif group == "courtesy":
+            ok = bool(script_ids) and script_ids[0] == item["expected"]
+            courtesy_ok += ok
+        else:
+            ok = not ids
+            rejected += ok
+        if not ok:
+            errors.append(f"[{group}] {item['text']!r}: expected {item['expected']}, got "
+                          f"{[(s.id, s.score) for s in result.scripts][:3]} "
+                          f"{[p.id for p in result.policies]}")
+    latencies = []
+    if timed:
+        for item in items:
+            started = time.perf_counter()
+            engine.suggest(item["text"])
+            latencies.append((time.perf_counter() - started) * 1000)
+    nq = max(groups["question"], 1)
+    return Report(
+        name=name, n_questions=groups["question"], recall1=hits1 / nq, recall3=hits3 / nq,
+        mrr=rr / nq, courtesy_acc=courtesy_ok / max(groups["courtesy"], 1),
+        n_courtesy=groups["courtesy"], offtopic_rejected=rejected / max(groups["offtopic"], 1),
+        n_offtopic=groups["offtopic"], answered_questions=answered / nq,
+        p50_ms=statistics.median(latencies) if latencies else 0.0,
+        p95_ms=statistics.quantiles(latencies, n=20)[-1] if len(latencies) > 20 else 0.0,
+        errors=errors,
+    )
+
+
+def sweep(engine: Engine, items: list[dict]) -> None:
+    """Grid over the gating knobs; prints the best settings by a combined objective."""
+    grid = {
+        "lexical_weight": [0.0, 0.2, 0.3, 0.4],
+        "min_score": [0.35, 0.4, 0.45, 0.5, 0.55],
+        "background_margin": [-0.05, 0.0, 0.02, 0.05, 0.08],
+    }
+    rows = []
+    base = engine.retriever.config
+    for values in itertools.product(*grid.values()):
+        config = base.model_copy(update=dict(zip(grid, values, strict=True)))
+        engine.retriever.config = config
+        r = evaluate(engine, items, "sweep", timed=False)
+        objective = r.recall1 + r.recall3 + r.offtopic_rejected + r.courtesy_acc
+        rows.append((objective, values, r))
+    engine.retriever.config = base
+    for objective, values, r in sorted(rows, key=lambda x: x[0], reverse=True)[:10]:
+        print(f"{objective:.3f} {dict(zip(grid, values, strict=True))} R@1 {r.recall1:.3f} "
+              f"R@3 {r.recall3:.3f} off {r.offtopic_rejected:.3f} courtesy {r.courtesy_acc:.3f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--knowledge", type=Path, default=REPO / "knowledge")
+    parser.add_argument("--set", type=Path, action="append", dest="sets")
+    parser.add_argument("--sweep", action="store_true")
+    parser.add_argument("--errors", action="store_true")
+    args = parser.parse_args()
+
+    embedder = shared_embedder("use")
+    with tempfile.TemporaryDirectory() as tmp:
+        summary = build_index(args.knowledge, Path(tmp), embedder, progress=False)
+        print(summary)
+        engine = open_engine(Path(tmp), embedder, RetrievalConfig())
+        engine.suggest("预热")  # first call pays lazy model set-up
+        for path in args.sets or DEFAULT_SETS:
+            items = load_set(path)
+            if args.sweep:
+                sweep(engine, items)
+                continue
+            report = evaluate(engine, items, path.name)
+            report.print()
+            if args.errors:
+                print("\n".join("    " + e for e in report.errors))
+
+
+if __name__ == "__main__":
+    main()
