@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 from assist.retrieval import RetrievalConfig
 
@@ -25,6 +25,41 @@ class Settings(BaseSettings):
     embedder: str = Field("use", description="'use' or 'sentence-transformers:/model/dir'.")
     retrieval: RetrievalConfig = Field(default_factory=RetrievalConfig,
                                        description="Retrieval tuning (see RetrievalConfig).")
+
+    # The service (assist serve); see docs/configuration.md.
+    host: str = Field("127.0.0.1", description="Address the service listens on.")
+    port: int = Field(8000, ge=0, le=65535, description="Port the service listens on.")
+    tokens: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Access tokens as 'TOKEN:role' or 'sha256:HEX:role' (role agent|admin|qa); "
+                    "comma-separated in the environment.")
+    dev: bool = Field(True, description="With no tokens configured, generate an admin dev token "
+                                        "(kept in the data directory) and print it at start-up.")
+    origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Browser Origins allowed on /ws besides the service's own (glob patterns).")
+    log_store: str = Field("", description="Suggestion log: '' (SQLite in the data directory), "
+                                           "'sqlite:///path.db' or 'postgresql://...'.")
+    widget_dir: Path | None = Field(None, description="Folder served at /widget/ "
+                                                      "(default: widget/ of the repository).")
+    max_text_bytes: int = Field(4096, ge=1, description="Largest customer text accepted (UTF-8 bytes).")
+    max_attachments: int = Field(10, ge=0, description="Most attachments per message.")
+    rate_per_s: float = Field(50.0, gt=0, description="Frames per second allowed per connection.")
+    rate_burst: int = Field(100, ge=1, description="Burst of frames allowed above the rate.")
+    heartbeat_s: float = Field(20.0, gt=0, description="Seconds between server pings; a connection "
+                                                       "silent for 3 intervals is dropped.")
+    send_queue: int = Field(512, ge=1, description="Frames queued to a slow client before it is dropped.")
+    batch_wait_ms: float = Field(2.0, ge=0, description="How long the first message of a batch waits "
+                                                         "for others before embedding.")
+    batch_max: int = Field(64, ge=1, description="Most messages embedded in one call.")
+    cache_size: int = Field(20000, ge=0, description="Embeddings of repeated texts kept (LRU).")
+
+    @field_validator("tokens", "origins", mode="before")
+    @classmethod
+    def _split_commas(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
 
     @classmethod
     def settings_customise_sources(cls, settings_cls: type[BaseSettings],
