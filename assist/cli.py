@@ -86,3 +86,8 @@ def format_result(message: str, result: SuggestResult) -> str:
     for policy in result.policies:
         lines.append(f"  规则 [{policy.score:.2f}] {policy.title}: {policy.text}")
     return "\n".join(lines)
+
+
+from assist.cli_serve import register as _register_service  # noqa: E402 - needs main and the options above
+
+_register_service(main)

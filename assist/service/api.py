@@ -1,0 +1,117 @@
+"""HTTP API: suggest (and HTTP ingest), feedback, health, index info, admin re-index, stats."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import JSONResponse
+
+from assist.service.auth import Principal, bearer
+from assist.service.ingest import Refused, check_message, record_feedback, suggest_message
+from assist.service.protocol import (
+    Ack,
+    FeedbackRequest,
+    IndexInfo,
+    ReindexResponse,
+    SuggestRequest,
+    SuggestResponse,
+)
+
+if TYPE_CHECKING:
+    from assist.service.app import Services
+
+router = APIRouter()
+_REFUSED_STATUS = {"too_large": 413, "too_many_attachments": 422}
+
+
+def services_of(request: Request) -> Services:
+    return request.state.services
+
+
+def require_role(*roles: str) -> Callable[[Request], Principal]:
+    """A dependency: the caller's principal, or 401 (no/unknown token) / 403 (role)."""
+
+    def dependency(request: Request) -> Principal:
+        principal = services_of(request).tokens.authenticate(bearer(request.headers.get("authorization")))
+        if principal is None:
+            raise HTTPException(401, "missing or unknown token (Authorization: Bearer TOKEN)",
+                                headers={"WWW-Authenticate": "Bearer"})
+        if principal.role not in roles:
+            raise HTTPException(403, f"role {principal.role} may not do this; needs {' or '.join(roles)}")
+        return principal
+
+    return dependency
+
+
+Agent = Annotated[Principal, Depends(require_role("agent", "admin"))]
+Reader = Annotated[Principal, Depends(require_role("agent", "admin", "qa"))]
+Admin = Annotated[Principal, Depends(require_role("admin"))]
+
+
+def refused(exc: Refused) -> JSONResponse:
+    return JSONResponse({"detail": exc.message, "code": exc.code},
+                        status_code=_REFUSED_STATUS.get(exc.code, 400))
+
+
+@router.post("/api/suggest", response_model=SuggestResponse)
+async def suggest(body: SuggestRequest, request: Request,
+                  principal: Agent) -> Any:
+    """Suggestions for one message; with conversation_id and message_id it is also ingested."""
+    started = time.perf_counter()
+    services = services_of(request)
+    try:
+        check_message(services, body.text, body.attachments)
+    except Refused as exc:
+        return refused(exc)
+    ingest = body.conversation_id if body.message_id else None
+    frame = await suggest_message(services, principal, body.text, body.attachments, ingest,
+                                  body.message_id if ingest else None, started)
+    return SuggestResponse(scripts=frame.scripts, policies=frame.policies, risks=frame.risks,
+                           index_version=frame.index_version, latency_ms=frame.latency_ms)
+
+
+@router.post("/api/feedback", response_model=Ack)
+async def feedback(body: FeedbackRequest, request: Request,
+                   principal: Agent) -> Any:
+    try:
+        record_feedback(services_of(request), principal, body)
+    except Refused as exc:
+        return refused(exc)
+    return Ack(message_id=body.message_id)
+
+
+@router.get("/healthz")
+async def healthz(request: Request) -> dict[str, Any]:
+    services = services_of(request)
+    return {"status": "ok", "index_version": services.engine.version,
+            "connections": len(services.hub.connections)}
+
+
+@router.get("/api/index", response_model=IndexInfo)
+async def index_info(request: Request,
+                     _: Reader) -> IndexInfo:
+    manifest = services_of(request).engine.index.manifest
+    return IndexInfo(version=manifest.version, entries=manifest.entries, built_at=manifest.built_at,
+                     embedder=manifest.embedder, vectors=manifest.vectors)
+
+
+@router.post("/api/admin/reindex", response_model=ReindexResponse,
+             responses={422: {"model": ReindexResponse, "description": "knowledge folder has errors"}})
+async def reindex(request: Request, _: Admin) -> Any:
+    """Rebuild from the knowledge folder and hot-swap; on errors the old index keeps serving."""
+    result = await services_of(request).reindexer.reindex()
+    return result if result.ok else JSONResponse(result.model_dump(), status_code=422)
+
+
+@router.get("/api/admin/stats")
+async def stats(request: Request, _: Admin) -> dict[str, Any]:
+    """Counters for operators and the load benchmark."""
+    s = services_of(request)
+    return {"connections": len(s.hub.connections), "batches": s.batcher.batches,
+            "messages": s.batcher.messages, "cache_hits": s.embedder.hits,
+            "cache_misses": s.embedder.misses, "log_written": s.writer.written,
+            "log_pending": s.writer.pending, "log_dropped": s.writer.dropped,
+            "uptime_s": round(time.time() - s.started_at, 1)}

@@ -1,0 +1,169 @@
+"""Live connections: subscriptions, fan-out, heartbeats, rate limits, dropping dead or slow clients.
+
+Every connection has its own bounded outbound queue and writer task, so fan-out never waits on
+a slow client: when a client's queue is full it is closed (4408) and the others carry on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Iterable
+
+from starlette.websockets import WebSocket, WebSocketState
+
+from assist.service.auth import Principal
+from assist.service.protocol import ServerPing
+
+log = logging.getLogger(__name__)
+
+CLOSE_POLICY = 1008  # flood that persists after rate_limited errors
+CLOSE_TIMEOUT = 4408  # silent (dead) or too slow to read its frames
+MAX_SUBSCRIPTIONS = 1000
+
+
+class TokenBucket:
+    """``rate`` frames per second on average, bursts up to ``burst``."""
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate = rate
+        self.burst = float(burst)
+        self.tokens = float(burst)
+        self.updated = time.monotonic()
+
+    def allow(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        return False
+
+
+class Connection:
+    def __init__(self, websocket: WebSocket, principal: Principal, rate: float, burst: int,
+                 send_queue: int) -> None:
+        self.websocket = websocket
+        self.principal = principal
+        self.subscriptions: set[str] = set()
+        self.bucket = TokenBucket(rate, burst)
+        self.refused = 0  # frames refused in a row by the rate limit
+        self.last_seen = time.monotonic()
+        self.closed = False
+        self._outbox: asyncio.Queue[str] = asyncio.Queue(maxsize=send_queue)
+        self._writer = asyncio.get_running_loop().create_task(self._write_loop())
+
+    def send(self, text: str) -> None:
+        """Queue a frame; a client that lets its queue fill up is closed."""
+        if self.closed:
+            return
+        try:
+            self._outbox.put_nowait(text)
+        except asyncio.QueueFull:
+            log.warning("closing %s: it is not reading its frames", self.principal.agent)
+            self.close(CLOSE_TIMEOUT, "too slow")
+
+    async def _write_loop(self) -> None:
+        try:
+            while True:
+                text = await self._outbox.get()
+                await self.websocket.send_text(text)
+        except Exception:  # the peer went away mid-send; the reader notices and cleans up
+            self.closed = True
+
+    def close(self, code: int, reason: str = "") -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self._writer.cancel()
+        asyncio.get_running_loop().create_task(self._close(code, reason))
+
+    async def _close(self, code: int, reason: str) -> None:
+        with contextlib.suppress(Exception):
+            if self.websocket.application_state == WebSocketState.CONNECTED:
+                await self.websocket.close(code, reason)
+
+    async def drain(self, timeout: float = 2.0) -> None:
+        """Give queued frames a moment to go out (clean shutdown)."""
+        deadline = time.monotonic() + timeout
+        while not self._outbox.empty() and not self.closed and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+
+
+class Hub:
+    def __init__(self, heartbeat_s: float) -> None:
+        self.heartbeat_s = heartbeat_s
+        self.connections: set[Connection] = set()
+        self._subscribers: dict[str, set[Connection]] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._heartbeat(), name="heartbeat")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        await asyncio.gather(*(c.drain() for c in self.connections))
+        for connection in list(self.connections):
+            connection.close(1001, "server shutting down")
+
+    def add(self, connection: Connection) -> None:
+        self.connections.add(connection)
+
+    def remove(self, connection: Connection, code: int = 1000, reason: str = "") -> None:
+        self.connections.discard(connection)
+        self.unsubscribe(connection, list(connection.subscriptions))
+        connection.close(code, reason)
+
+    def subscribe(self, connection: Connection, conversation_ids: Iterable[str]) -> list[str]:
+        """Subscribe; returns the ids now subscribed (capped at MAX_SUBSCRIPTIONS)."""
+        added = []
+        for cid in conversation_ids:
+            if len(connection.subscriptions) >= MAX_SUBSCRIPTIONS:
+                break
+            connection.subscriptions.add(cid)
+            self._subscribers.setdefault(cid, set()).add(connection)
+            added.append(cid)
+        return added
+
+    def unsubscribe(self, connection: Connection, conversation_ids: Iterable[str]) -> list[str]:
+        removed = []
+        for cid in conversation_ids:
+            connection.subscriptions.discard(cid)
+            subscribers = self._subscribers.get(cid)
+            if subscribers is not None:
+                subscribers.discard(connection)
+                if not subscribers:
+                    del self._subscribers[cid]
+            removed.append(cid)
+        return removed
+
+    def publish(self, conversation_id: str, text: str, sender: Connection | None = None) -> int:
+        """Send a frame to the conversation's subscribers (and its sender); returns how many."""
+        targets = set(self._subscribers.get(conversation_id, ()))
+        if sender is not None:
+            targets.add(sender)
+        for connection in targets:
+            connection.send(text)
+        return len(targets)
+
+    def broadcast(self, text: str) -> None:
+        for connection in list(self.connections):
+            connection.send(text)
+
+    async def _heartbeat(self) -> None:
+        while True:
+            await asyncio.sleep(self.heartbeat_s)
+            now = time.monotonic()
+            ping = ServerPing(ts=time.time()).model_dump_json()
+            for connection in list(self.connections):
+                if now - connection.last_seen > 3 * self.heartbeat_s:
+                    log.info("dropping %s: silent for %.0fs", connection.principal.agent,
+                             now - connection.last_seen)
+                    self.remove(connection, CLOSE_TIMEOUT, "no heartbeat")
+                else:
+                    connection.send(ping)

@@ -1,0 +1,71 @@
+"""The one path every customer message takes, from the websocket or HTTP: check, suggest, fan
+out, log. Logging only queues a record (the writer thread stores it)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from assist.engine import Message
+from assist.models import Attachment
+from assist.service.auth import Principal
+from assist.service.logstore import FeedbackRecord, MessageRecord
+from assist.service.protocol import ErrorCode, Feedback, FeedbackRequest, Suggestions
+
+if TYPE_CHECKING:
+    from assist.service.app import Services
+    from assist.service.hub import Connection
+
+
+class Refused(Exception):
+    """Input outside the limits; ``code`` is the protocol error code."""
+
+    def __init__(self, code: ErrorCode, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def check_text(text: str | None, max_bytes: int, what: str = "text") -> None:
+    if text is not None and len(text) * 4 > max_bytes and len(text.encode("utf-8")) > max_bytes:
+        raise Refused("too_large", f"{what} is {len(text.encode('utf-8'))} bytes; the limit is "
+                                   f"{max_bytes} bytes (UTF-8)")
+
+
+def check_message(services: Services, text: str, attachments: Sequence[Attachment]) -> None:
+    settings = services.settings
+    check_text(text, settings.max_text_bytes)
+    if len(attachments) > settings.max_attachments:
+        raise Refused("too_many_attachments", f"{len(attachments)} attachments; at most "
+                                              f"{settings.max_attachments} are allowed")
+
+
+async def suggest_message(services: Services, principal: Principal, text: str,
+                          attachments: list[Attachment], conversation_id: str | None,
+                          message_id: str | None, started: float,
+                          sender: Connection | None = None) -> Suggestions:
+    """Suggestions for one message; with ids it is also fanned out and logged."""
+    result, version = await services.batcher.suggest(Message(text, attachments))
+    frame = Suggestions(message_id=message_id or "", conversation_id=conversation_id or "",
+                        scripts=result.scripts, policies=result.policies, risks=result.risks,
+                        index_version=version,
+                        latency_ms=round((time.perf_counter() - started) * 1000, 2), text=text)
+    if conversation_id and message_id:
+        services.hub.publish(conversation_id, frame.model_dump_json(), sender)
+        services.writer.put(MessageRecord(
+            ts=time.time(), conversation_id=conversation_id, message_id=message_id,
+            agent=principal.agent, text=text,
+            attachments=[a.model_dump(exclude={"head_b64"}) for a in attachments],
+            scripts=[s.model_dump() for s in result.scripts],
+            policies=[p.model_dump() for p in result.policies],
+            risks=[r.model_dump() for r in result.risks], latency_ms=frame.latency_ms,
+            index_version=version))
+    return frame
+
+
+def record_feedback(services: Services, principal: Principal, frame: Feedback | FeedbackRequest) -> None:
+    check_text(frame.final_text, services.settings.max_text_bytes, "final_text")
+    services.writer.put(FeedbackRecord(ts=time.time(), message_id=frame.message_id,
+                                       suggestion_id=frame.suggestion_id, action=frame.action,
+                                       agent=principal.agent, final_text=frame.final_text))

@@ -1,0 +1,56 @@
+"""Hot re-index: rebuild from the knowledge folder in a thread, then swap the engine reference.
+
+The build is atomic on disk (indexer.build) and the swap is one attribute assignment, so
+batches already running finish on the old engine and nothing fails. A knowledge folder with
+errors returns them and leaves the old index serving.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from assist.embedders import Embedder
+from assist.engine import Engine, open_engine
+from assist.knowledge import KnowledgeError
+from assist.retrieval import RetrievalConfig
+from assist.service.protocol import ReindexResponse
+
+log = logging.getLogger(__name__)
+
+
+class Reindexer:
+    def __init__(self, knowledge: Path, index: Path, embedder: Embedder, build_embedder: Embedder,
+                 retrieval: RetrievalConfig | None, swap: Callable[[Engine], None]) -> None:
+        self.knowledge = knowledge
+        self.index = index
+        self.embedder = embedder  # what the new engine serves with (the cached one)
+        self.build_embedder = build_embedder  # the bare model: index texts need not fill the cache
+        self.retrieval = retrieval
+        self._swap = swap
+        self._lock = asyncio.Lock()  # one rebuild at a time; a second request waits its turn
+
+    async def reindex(self) -> ReindexResponse:
+        async with self._lock:
+            started = time.perf_counter()
+            try:
+                engine, unchanged = await asyncio.to_thread(self._build)
+            except KnowledgeError as exc:
+                log.warning("re-index refused: %s", exc)
+                return ReindexResponse(ok=False, index_version="", entries=0,
+                                       errors=[str(p) for p in exc.problems],
+                                       seconds=time.perf_counter() - started)
+            self._swap(engine)
+            log.info("index %s live (%d entries)", engine.version, len(engine.index.entries))
+            return ReindexResponse(ok=True, index_version=engine.version,
+                                   entries=len(engine.index.entries), unchanged=unchanged,
+                                   seconds=round(time.perf_counter() - started, 3))
+
+    def _build(self) -> tuple[Engine, bool]:
+        from indexer.build import build_index
+
+        summary = build_index(self.knowledge, self.index, self.build_embedder, progress=False)
+        return open_engine(self.index, self.embedder, self.retrieval), summary.unchanged

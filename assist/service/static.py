@@ -1,0 +1,40 @@
+"""The widget's files at ``/widget/`` and its demo console at ``/agent``.
+
+The folder may not exist yet (another team writes it): routes then answer 404, start-up is fine.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI, HTTPException
+from fastapi.responses import FileResponse
+from starlette.staticfiles import StaticFiles
+
+import assist
+from assist.config import Settings
+
+
+class _OptionalStaticFiles(StaticFiles):
+    """StaticFiles whose folder may appear later: 404 until it exists (Starlette would 500)."""
+
+    async def check_config(self) -> None:
+        if self.directory is not None and not Path(self.directory).is_dir():
+            raise HTTPException(404, "the widget is not installed")
+        await super().check_config()
+
+
+def widget_dir(settings: Settings) -> Path:
+    return settings.widget_dir or Path(assist.__file__).parent.parent / "widget"
+
+
+def mount(app: FastAPI, settings: Settings) -> None:
+    folder = widget_dir(settings)
+    app.mount("/widget", _OptionalStaticFiles(directory=folder, check_dir=False), name="widget")
+
+    @app.get("/agent", include_in_schema=False)
+    async def agent_page() -> FileResponse:
+        page = folder / "agent.html"
+        if not page.is_file():
+            raise HTTPException(404, f"the agent console page is not installed ({page.name} missing)")
+        return FileResponse(page, media_type="text/html; charset=utf-8")

@@ -1,0 +1,177 @@
+"""The ``/ws`` endpoint: authenticate, then read frames and answer each one.
+
+A refused connection is accepted and closed at once with 4401 (bad or missing token) or 4403
+(role or Origin not allowed), so the client can see why. Customer messages are handled in their
+own tasks, so one connection can have several in flight and the read loop never waits on the
+embedder.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import TYPE_CHECKING
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from pydantic import ValidationError
+
+from assist.service.auth import Principal, bearer, origin_allowed
+from assist.service.hub import CLOSE_POLICY, Connection
+from assist.service.ingest import Refused, check_message, record_feedback, suggest_message
+from assist.service.protocol import (
+    CLIENT_FRAMES,
+    Ack,
+    CustomerMessage,
+    Error,
+    ErrorCode,
+    Feedback,
+    Frame,
+    Limits,
+    Ping,
+    ServerPong,
+    Subscribe,
+    Subscribed,
+    Unsubscribe,
+    Unsubscribed,
+    Welcome,
+)
+
+if TYPE_CHECKING:
+    from assist.service.app import Services
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+WS_ROLES = ("agent", "admin")
+CLOSE_BAD_TOKEN = 4401
+CLOSE_FORBIDDEN = 4403
+
+
+def error(code: ErrorCode, message: str, ref: str | None = None) -> str:
+    return Error(code=code, message=message, ref=ref).model_dump_json()
+
+
+async def _refuse(websocket: WebSocket, code: int, reason: str) -> None:
+    await websocket.accept()
+    await websocket.close(code, reason)
+
+
+@router.websocket("/ws")
+async def websocket_endpoint(websocket: WebSocket) -> None:
+    services: Services = websocket.state.services
+    token = websocket.query_params.get("token") or bearer(websocket.headers.get("authorization"))
+    principal = services.tokens.authenticate(token)
+    if principal is None:
+        await _refuse(websocket, CLOSE_BAD_TOKEN, "missing or unknown token")
+        return
+    if principal.role not in WS_ROLES:
+        await _refuse(websocket, CLOSE_FORBIDDEN, f"role {principal.role} may not use /ws")
+        return
+    if not origin_allowed(websocket.headers.get("origin"), websocket.headers.get("host"),
+                          services.settings.origins):
+        await _refuse(websocket, CLOSE_FORBIDDEN, "origin not allowed")
+        return
+    await websocket.accept()
+    settings = services.settings
+    connection = Connection(websocket, principal, settings.rate_per_s, settings.rate_burst,
+                            settings.send_queue)
+    services.hub.add(connection)
+    connection.send(Welcome(role=principal.role, agent=principal.agent,  # type: ignore[arg-type]
+                            index_version=services.engine.version, heartbeat_s=settings.heartbeat_s,
+                            limits=Limits(max_text_bytes=settings.max_text_bytes,
+                                          max_attachments=settings.max_attachments,
+                                          rate_per_s=settings.rate_per_s)).model_dump_json())
+    try:
+        while not connection.closed:
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                break
+            connection.last_seen = time.monotonic()
+            if not connection.bucket.allow():
+                connection.refused += 1
+                if connection.refused > settings.rate_burst:
+                    connection.close(CLOSE_POLICY, "flood: rate limit exceeded")
+                elif connection.refused == 1 or connection.refused % 10 == 0:
+                    connection.send(error("rate_limited", f"more than {settings.rate_per_s:g} "
+                                                          "frames per second; slow down"))
+                continue
+            connection.refused = 0
+            if message.get("text") is None:
+                connection.send(error("binary_not_supported", "frames must be JSON text, not binary"))
+                continue
+            handle_text(services, connection, message["text"], time.perf_counter())
+    except WebSocketDisconnect:
+        pass
+    finally:
+        services.hub.remove(connection)
+
+
+def handle_text(services: Services, connection: Connection, text: str, started: float) -> None:
+    """Parse one text frame and act on it; every problem becomes an error frame."""
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        connection.send(error("bad_json", f"frame is not valid JSON: {exc}"))
+        return
+    if not isinstance(data, dict):
+        connection.send(error("bad_frame", f"expected a JSON object, got {type(data).__name__}"))
+        return
+    ref = data.get("ref") if isinstance(data.get("ref"), str) else None
+    kind = data.get("type")
+    model = CLIENT_FRAMES.get(kind) if isinstance(kind, str) else None
+    if model is None:
+        connection.send(error("unknown_type", f"unknown frame type {kind!r}; expected one of "
+                                              f"{', '.join(CLIENT_FRAMES)}", ref))
+        return
+    try:
+        frame = model.model_validate(data)
+    except ValidationError as exc:
+        connection.send(error("bad_frame", f"{kind}: {describe(exc)}", ref))
+        return
+    try:
+        dispatch(services, connection, frame, started)
+    except Refused as exc:
+        connection.send(error(exc.code, exc.message, ref))
+
+
+def dispatch(services: Services, connection: Connection, frame: Frame, started: float) -> None:
+    hub, principal = services.hub, connection.principal
+    if isinstance(frame, CustomerMessage):
+        check_message(services, frame.text, frame.attachments)  # refuse before spawning
+        services.spawn(_customer_message(services, connection, principal, frame, started))
+    elif isinstance(frame, Feedback):
+        record_feedback(services, principal, frame)
+        connection.send(Ack(ref=frame.ref, message_id=frame.message_id).model_dump_json())
+    elif isinstance(frame, Subscribe):
+        ids = hub.subscribe(connection, frame.conversation_ids)
+        connection.send(Subscribed(ref=frame.ref, conversation_ids=ids).model_dump_json())
+    elif isinstance(frame, Unsubscribe):
+        ids = hub.unsubscribe(connection, frame.conversation_ids)
+        connection.send(Unsubscribed(ref=frame.ref, conversation_ids=ids).model_dump_json())
+    elif isinstance(frame, Ping):
+        connection.send(ServerPong(ts=frame.ts).model_dump_json())
+    # Pong: last_seen is already updated.
+
+
+async def _customer_message(services: Services, connection: Connection, principal: Principal,
+                            frame: CustomerMessage, started: float) -> None:
+    try:
+        await suggest_message(services, principal, frame.text, frame.attachments,
+                              frame.conversation_id, frame.message_id, started, sender=connection)
+    except Exception:
+        log.exception("suggestions failed for message %s", frame.message_id)
+        connection.send(error("internal", "could not compute suggestions; try again", frame.ref))
+        return
+    # Sent after the log record is queued: an acknowledged message survives a clean shutdown.
+    connection.send(Ack(ref=frame.ref, message_id=frame.message_id).model_dump_json())
+
+
+def describe(exc: ValidationError) -> str:
+    """'field: expected X, got Y' for each problem, from pydantic's errors."""
+    parts = []
+    for err in exc.errors()[:5]:
+        where = ".".join(str(p) for p in err["loc"]) or "frame"
+        got = err.get("input")
+        shown = json.dumps(got, ensure_ascii=False)[:60] if not isinstance(got, dict) else "an object"
+        parts.append(f"{where}: {err['msg']} (got {shown})")
+    return "; ".join(parts)
