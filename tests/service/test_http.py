@@ -1,0 +1,93 @@
+"""HTTP API against a real server: suggest, HTTP ingest fan-out, feedback, health, index, docs."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.service.conftest import ADMIN, AGENT, QA, RunningServer, recv, send
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def test_suggest_returns_the_websocket_result(server: RunningServer) -> None:
+    async with httpx.AsyncClient(base_url=server.base, headers=auth(AGENT)) as http:
+        response = await http.post("/api/suggest", json={"text": "能便宜点吗"})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert set(body) == {"scripts", "policies", "risks", "index_version", "latency_ms"}
+    assert body["scripts"][0]["id"] == "bargain"
+    assert body["index_version"] == server.services.engine.version
+    assert server.services.writer.flush()
+    assert server.services.store.count_messages() == 0  # no ids: a lookup, not an ingest
+
+
+async def test_http_ingest_fans_out_and_logs(server: RunningServer) -> None:
+    async with server.ws() as agent, httpx.AsyncClient(base_url=server.base,
+                                                       headers=auth(AGENT)) as http:
+        await recv(agent, "welcome")
+        await send(agent, type="subscribe", conversation_ids=["tb-1"])
+        await recv(agent, "subscribed")
+        response = await http.post("/api/suggest", json={
+            "text": "都一周了还没收到货", "conversation_id": "tb-1", "message_id": "m-http",
+            "attachments": [{"name": "a.jpg", "mime": "image/jpeg", "size": 100}]})
+        assert response.status_code == 200, response.text
+        frame = await recv(agent, "suggestions")
+    assert frame["message_id"] == "m-http" and frame["conversation_id"] == "tb-1"
+    assert frame["scripts"] == response.json()["scripts"]
+    assert server.services.writer.flush()
+    [row] = server.services.store.conversation("tb-1")
+    assert row.attachments == [{"name": "a.jpg", "mime": "image/jpeg", "size": 100}]
+
+
+async def test_feedback_over_http(server: RunningServer) -> None:
+    async with httpx.AsyncClient(base_url=server.base, headers=auth(AGENT)) as http:
+        ok = await http.post("/api/feedback", json={"message_id": "m1", "suggestion_id": "bargain",
+                                                    "action": "accepted"})
+        bad = await http.post("/api/feedback", json={"message_id": "m1", "suggestion_id": "x",
+                                                     "action": "liked"})
+    assert ok.status_code == 200 and ok.json()["type"] == "ack"
+    assert bad.status_code == 422 and "action" in bad.text
+    assert server.services.writer.flush()
+    assert [f.action for f in server.services.store.feedback_for(["m1"])] == ["accepted"]
+
+
+async def test_health_index_and_openapi(server: RunningServer) -> None:
+    async with httpx.AsyncClient(base_url=server.base) as http:
+        health = await http.get("/healthz")
+        index = await http.get("/api/index", headers=auth(QA))
+        docs = await http.get("/docs")
+        schema = await http.get("/openapi.json")
+    assert health.json()["status"] == "ok"
+    assert health.json()["index_version"] == server.services.engine.version
+    manifest = server.services.engine.index.manifest
+    assert index.json() == {"version": manifest.version, "entries": manifest.entries,
+                            "built_at": manifest.built_at, "embedder": manifest.embedder,
+                            "vectors": manifest.vectors}
+    assert docs.status_code == 200 and "swagger" in docs.text.lower()
+    assert {"/api/suggest", "/api/feedback", "/api/index", "/api/admin/reindex"} <= set(
+        schema.json()["paths"])
+
+
+async def test_bad_http_bodies_are_clear_errors(server: RunningServer) -> None:
+    async with httpx.AsyncClient(base_url=server.base, headers=auth(AGENT)) as http:
+        not_json = await http.post("/api/suggest", content=b"{nope",
+                                   headers={"content-type": "application/json"})
+        wrong_type = await http.post("/api/suggest", json={"text": 5})
+        extra = await http.post("/api/suggest", json={"text": "hi", "txt": "typo"})
+        too_big = await http.post("/api/suggest", json={"text": "货" * 2000})
+        too_many = await http.post("/api/suggest", json={
+            "text": "看图", "attachments": [{"name": f"{i}.jpg"} for i in range(11)]})
+    assert not_json.status_code == 422
+    assert wrong_type.status_code == 422 and "text" in wrong_type.text
+    assert extra.status_code == 422 and "txt" in extra.text
+    assert too_big.status_code == 413 and too_big.json()["code"] == "too_large"
+    assert too_many.status_code == 422 and too_many.json()["code"] == "too_many_attachments"
+
+
+async def test_admin_stats_need_admin(server: RunningServer) -> None:
+    async with httpx.AsyncClient(base_url=server.base) as http:
+        assert (await http.get("/api/admin/stats", headers=auth(AGENT))).status_code == 403
+        stats = await http.get("/api/admin/stats", headers=auth(ADMIN))
+    assert stats.status_code == 200 and stats.json()["log_dropped"] == 0
