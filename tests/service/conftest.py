@@ -40,7 +40,8 @@ class RunningServer:
         return websockets.connect(url, **kwargs)
 
 
-def start_server(settings: Settings, engine: Engine | None) -> RunningServer:
+def start_server(settings: Settings, engine: Engine | None, port: int = 0) -> RunningServer:
+    """Serve on ``port`` (0: an ephemeral one; a fixed one lets a test restart on the same port)."""
     app = create_app(settings, engine=engine, tokens=TokenStore(settings.tokens))
     captured: list[Services] = []
     app.state.test_services = captured
@@ -61,7 +62,7 @@ def start_server(settings: Settings, engine: Engine | None) -> RunningServer:
         return Wrap()
 
     app.router.lifespan_context = capturing
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", ws_max_size=1 << 16,
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws_max_size=1 << 16,
                             lifespan="on")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
