@@ -6,9 +6,11 @@ The folder may not exist yet (another team writes it): routes then answer 404, s
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, HTTPException
 from fastapi.responses import FileResponse
+from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 
 import assist
@@ -22,6 +24,12 @@ class _OptionalStaticFiles(StaticFiles):
         if self.directory is not None and not Path(self.directory).is_dir():
             raise HTTPException(404, "the widget is not installed")
         await super().check_config()
+
+    def file_response(self, *args: Any, **kwargs: Any) -> Response:
+        response = super().file_response(*args, **kwargs)
+        # Public files, no credentials: a host console on another origin may load them as modules.
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        return response
 
 
 def widget_dir(settings: Settings) -> Path:
