@@ -24,6 +24,7 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, Field
 
+from assist.service.logstore.qa import qa_schema
 from assist.service.masking import mask
 
 
@@ -201,6 +202,7 @@ class SqlLogStore:
             f"CREATE INDEX IF NOT EXISTS {f}_action ON {f} (action, ts)",
             f"CREATE INDEX IF NOT EXISTS {f}_suggestion ON {f} (suggestion_id, ts)",
             f"CREATE INDEX IF NOT EXISTS {f}_ts ON {f} (ts)",
+            *qa_schema(self),
         ]
 
     # ---- writes --------------------------------------------------------------------------------
@@ -246,30 +248,40 @@ class SqlLogStore:
         """Newest first, filtered; pass the last row's (ts, id) as ``before`` for the next page."""
         m, where, params = self.t("messages"), [], []  # type: ignore[var-annotated]
         q = query
+        # With a risk type the walk is driven by message_risks' (risk_type, ts, message_pk) key,
+        # which holds each message's ts and id: a page reads what it returns, however rare the type.
+        source, ts, pk = f"{m} m", "m.ts", "m.id"
+        if q.risk_type:
+            source = f"{self.t('message_risks')} r JOIN {m} m ON m.id = r.message_pk"
+            ts, pk = "r.ts", "r.message_pk"
+            where.append("r.risk_type = ?")
+            params.append(q.risk_type)
         for column, value in (("conversation_id", q.conversation_id), ("agent", q.agent)):
             if value is not None:
                 where.append(f"m.{column} = ?")
                 params.append(value)
         if q.since is not None:
-            where.append("m.ts >= ?")
+            where.append(f"{ts} >= ?")
             params.append(q.since)
         if q.until is not None:
-            where.append("m.ts < ?")
+            where.append(f"{ts} < ?")
             params.append(q.until)
-        if q.category:
-            # Prefix match as a range, so the (top_category, ts) index serves it.
-            where.append("m.top_category >= ? AND m.top_category < ?")
+        if q.category and "/" in q.category:
+            # A full category: equality, so the (top_category, ts) index also gives the order.
+            where.append("m.top_category = ?")
+            params.append(q.category)
+        elif q.category:
+            # A stage prefix matches a large share: walk the ts index and filter (the
+            # ``|| ''`` keeps planners off the category index, whose order would need a sort).
+            where.append("m.top_category || '' >= ? AND m.top_category || '' < ?")
             params += [q.category, q.category + "\U0010ffff"]
-        if q.risk_type:
-            where.append(f"m.id IN (SELECT message_pk FROM {self.t('message_risks')} "
-                         "WHERE risk_type = ?)")
-            params.append(q.risk_type)
         if q.action == "none":
             where.append(f"NOT EXISTS (SELECT 1 FROM {self.t('feedback')} f "
                          "WHERE f.message_id = m.message_id)")
         elif q.action:
-            where.append(f"m.message_id IN (SELECT message_id FROM {self.t('feedback')} "
-                         "WHERE action = ?)")
+            # Correlated, so each page costs what it reads (an IN list would collect every match).
+            where.append(f"EXISTS (SELECT 1 FROM {self.t('feedback')} f "
+                         "WHERE f.message_id = m.message_id AND f.action = ?)")
             params.append(q.action)
         if q.no_suggestion:
             where.append("m.top_id IS NULL")
@@ -277,11 +289,12 @@ class SqlLogStore:
             where.append("(m.top_score IS NULL OR m.top_score < ?)")
             params.append(q.max_score)
         if q.before is not None:
-            where.append("(m.ts < ? OR (m.ts = ? AND m.id < ?))")
+            # ``ts <= ?`` first: a range both planners can seek to on the (ts, id) index.
+            where.append(f"{ts} <= ? AND ({ts} < ? OR {pk} < ?)")
             params += [q.before[0], q.before[0], q.before[1]]
-        sql = (f"SELECT {_prefixed('m.', _MESSAGE_COLUMNS)} FROM {m} m"
+        sql = (f"SELECT {_prefixed('m.', _MESSAGE_COLUMNS)} FROM {source}"
                + (" WHERE " + " AND ".join(where) if where else "")
-               + " ORDER BY m.ts DESC, m.id DESC LIMIT ?")
+               + f" ORDER BY {ts} DESC, {pk} DESC LIMIT ?")
         return self._rows(sql, [*params, q.limit])
 
     def conversation(self, conversation_id: str, limit: int = 500) -> list[MessageRow]:

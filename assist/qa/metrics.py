@@ -1,0 +1,290 @@
+"""QA metrics over a time range: acceptance, coverage, entry use, edits, risks, latency.
+
+Every figure comes from a few GROUP BY queries over covering indexes (see
+``assist.service.logstore.qa``), so the cost grows with the range, not with the whole log.
+Edit drift is the one figure computed in Python: it reads the newest ``edit_sample`` edits.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from pydantic import BaseModel, Field
+
+from assist.knowledge import Entry
+from assist.service.logstore import qa as q
+from assist.service.logstore.base import SqlLogStore
+
+ACTIONS = ("accepted", "edited", "dismissed")
+
+
+class DayStats(BaseModel):
+    day: str = Field(description="local date, YYYY-MM-DD")
+    messages: int
+    suggested: int = Field(description="messages with at least one suggestion")
+    confident: int = Field(description="messages whose top suggestion scored >= threshold")
+    accepted: int = 0
+    edited: int = 0
+    dismissed: int = 0
+    acceptance_rate: float | None = Field(None, description="accepted / suggested")
+    adoption_rate: float | None = Field(None, description="(accepted + edited) / suggested")
+    coverage: float | None = Field(None, description="confident / messages")
+    latency_p50: float | None = None
+    latency_p99: float | None = None
+
+
+class EntryUse(BaseModel):
+    id: str
+    title: str = ""
+    category: str = ""
+    shown: int = Field(0, description="times it was the top suggestion")
+    accepted: int = 0
+    edited: int = 0
+    dismissed: int = 0
+
+
+class EntryEdits(BaseModel):
+    id: str
+    title: str = ""
+    edits: int
+    mean_distance: float = Field(description="mean edit distance, suggestion → final text (chars)")
+    mean_drift: float = Field(description="mean distance / longer text length (0 same, 1 rewritten)")
+
+
+class RiskDay(BaseModel):
+    day: str
+    counts: dict[str, int]
+
+
+class Metrics(BaseModel):
+    since: float
+    until: float
+    threshold: float
+    tz_offset_s: int
+    totals: DayStats
+    days: list[DayStats]
+    risks: list[RiskDay]
+    risk_totals: dict[str, int]
+    most_used: list[EntryUse]
+    never_used: list[EntryUse]
+    most_edited: list[EntryEdits]
+    edit_sample: int = Field(description="edits read for the drift figures (the newest ones)")
+    labels: dict[str, int]
+
+
+def levenshtein(a: str, b: str) -> int:
+    """Edit distance in O(len(b)) big-integer steps (Myers/Hyyrö bit-parallel algorithm)."""
+    if not a:
+        return len(b)
+    if not b:
+        return len(a)
+    peq: dict[str, int] = {}
+    for i, char in enumerate(a):
+        peq[char] = peq.get(char, 0) | (1 << i)
+    full, top = (1 << len(a)) - 1, 1 << (len(a) - 1)
+    pv, mv, score = full, 0, len(a)
+    for char in b:
+        eq = peq.get(char, 0)
+        xv = eq | mv
+        xh = (((eq & pv) + pv) ^ pv) | eq
+        ph = mv | (~(xh | pv) & full)
+        mh = pv & xh
+        if ph & top:
+            score += 1
+        elif mh & top:
+            score -= 1
+        ph = ((ph << 1) | 1) & full
+        mh = (mh << 1) & full
+        pv = mh | (~(xv | ph) & full)
+        mv = ph & xv
+    return score
+
+
+def percentile(histogram: dict[float, int], fraction: float) -> float | None:
+    """Nearest-rank percentile of a {value: count} histogram."""
+    total = sum(histogram.values())
+    if not total:
+        return None
+    rank, seen = max(1, round(fraction * total + 0.4999)), 0
+    for value in sorted(histogram):
+        seen += histogram[value]
+        if seen >= rank:
+            return value
+    return max(histogram)
+
+
+def _date(day: int) -> str:
+    return datetime.fromtimestamp(day * q.DAY, UTC).strftime("%Y-%m-%d")
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def compute_metrics(store: SqlLogStore, since: float, until: float, entries: Sequence[Entry],
+                    threshold: float = 0.6, tz_offset_s: int = 8 * 3600, top: int = 15,
+                    edit_sample: int = 5000) -> Metrics:
+    """All QA metrics for [since, until). ``entries`` is the live knowledge (for titles and the
+    never-used list)."""
+    days: dict[int, DayStats] = {}
+    for day, total, suggested, confident in q.daily_messages(store, since, until, threshold, tz_offset_s):
+        days[int(day)] = DayStats(day=_date(int(day)), messages=total, suggested=suggested,
+                                  confident=int(confident or 0))
+    for day, action, count in q.daily_feedback(store, since, until, tz_offset_s):
+        stats = days.setdefault(int(day), DayStats(day=_date(int(day)), messages=0, suggested=0,
+                                                   confident=0))
+        if action in ACTIONS:
+            setattr(stats, action, getattr(stats, action) + count)
+    histograms: dict[int, dict[float, int]] = defaultdict(dict)
+    for day, bucket, count in q.daily_latency_histogram(store, since, until, tz_offset_s):
+        histograms[int(day)][float(bucket)] = count
+    overall: dict[float, int] = defaultdict(int)
+    for day, histogram in histograms.items():
+        days[day].latency_p50 = percentile(histogram, 0.5)
+        days[day].latency_p99 = percentile(histogram, 0.99)
+        for value, count in histogram.items():
+            overall[value] += count
+    ordered = [days[d] for d in sorted(days)]
+    for stats in ordered:
+        _fill_rates(stats)
+    totals = DayStats(day="total", **{k: sum(getattr(s, k) for s in ordered) for k in
+                                      ("messages", "suggested", "confident", *ACTIONS)})
+    totals.latency_p50, totals.latency_p99 = percentile(overall, 0.5), percentile(overall, 0.99)
+    _fill_rates(totals)
+    risks, risk_totals = _risks(store, since, until, tz_offset_s)
+    most_used, never_used = _entry_use(store, since, until, entries, top)
+    most_edited, sample = _edits(store, since, until, entries, top, edit_sample)
+    return Metrics(since=since, until=until, threshold=threshold, tz_offset_s=tz_offset_s,
+                   totals=totals, days=ordered, risks=risks, risk_totals=risk_totals,
+                   most_used=most_used, never_used=never_used, most_edited=most_edited,
+                   edit_sample=sample, labels=dict(q.label_counts(store, since, until)))
+
+
+def _fill_rates(stats: DayStats) -> None:
+    stats.acceptance_rate = _rate(stats.accepted, stats.suggested)
+    stats.adoption_rate = _rate(stats.accepted + stats.edited, stats.suggested)
+    stats.coverage = _rate(stats.confident, stats.messages)
+
+
+def _risks(store: SqlLogStore, since: float, until: float,
+           tz_offset_s: int) -> tuple[list[RiskDay], dict[str, int]]:
+    by_day: dict[int, dict[str, int]] = defaultdict(dict)
+    totals: dict[str, int] = defaultdict(int)
+    for day, kind, count in q.daily_risks(store, since, until, tz_offset_s):
+        by_day[int(day)][kind] = count
+        totals[kind] += count
+    return ([RiskDay(day=_date(d), counts=by_day[d]) for d in sorted(by_day)],
+            dict(sorted(totals.items(), key=lambda kv: -kv[1])))
+
+
+def _entry_use(store: SqlLogStore, since: float, until: float, entries: Sequence[Entry],
+               top: int) -> tuple[list[EntryUse], list[EntryUse]]:
+    known = {e.id: e for e in entries}
+    use: dict[str, EntryUse] = {}
+
+    def of(entry_id: str) -> EntryUse:
+        if entry_id not in use:
+            entry = known.get(entry_id)
+            use[entry_id] = EntryUse(id=entry_id, title=entry.display_title if entry else "",
+                                     category=entry.category if entry else "")
+        return use[entry_id]
+
+    for entry_id, count in q.top_counts(store, since, until):
+        of(entry_id).shown = count
+    for entry_id, action, count in q.feedback_counts(store, since, until):
+        if action in ACTIONS:
+            setattr(of(entry_id), action, count)
+    ranked = sorted(use.values(), key=lambda u: (-u.shown, -(u.accepted + u.edited), u.id))
+    never = [EntryUse(id=e.id, title=e.display_title, category=e.category)
+             for e in entries if e.kind == "script" and e.id not in use]
+    return ranked[:top], never
+
+
+def _edits(store: SqlLogStore, since: float, until: float, entries: Sequence[Entry], top: int,
+           sample: int) -> tuple[list[EntryEdits], int]:
+    replies = {e.id: e.reply or "" for e in entries}
+    seen: set[int] = set()
+    distances: dict[str, list[tuple[int, float]]] = defaultdict(list)
+    for feedback_id, suggestion_id, final_text, suggestions in q.recent_edits(store, since, until, sample):
+        if feedback_id in seen or final_text is None:
+            continue
+        seen.add(feedback_id)
+        reply = _shown_reply(suggestions, suggestion_id) or replies.get(suggestion_id)
+        if reply is None:
+            continue
+        distance = levenshtein(reply, final_text)
+        distances[suggestion_id].append((distance, distance / max(len(reply), len(final_text), 1)))
+    titles = {e.id: e.display_title for e in entries}
+    ranked = [EntryEdits(id=entry_id, title=titles.get(entry_id, ""), edits=len(values),
+                         mean_distance=round(sum(d for d, _ in values) / len(values), 2),
+                         mean_drift=round(sum(r for _, r in values) / len(values), 4))
+              for entry_id, values in distances.items()]
+    ranked.sort(key=lambda e: (-e.edits * e.mean_drift, -e.edits, e.id))
+    return ranked[:top], len(seen)
+
+
+def _shown_reply(suggestions: str | None, entry_id: str) -> str | None:
+    """The reply text the agent actually saw for ``entry_id`` (from the logged suggestions)."""
+    if not suggestions:
+        return None
+    for script in json.loads(suggestions).get("scripts", []):
+        if script.get("id") == entry_id:
+            return script.get("reply")
+    return None
+
+
+def format_report(metrics: Metrics) -> str:
+    """The metrics as plain-text tables (for ``assist qa report`` and daily jobs)."""
+    def pct(value: float | None) -> str:
+        return "-" if value is None else f"{value * 100:.1f}%"
+
+    def ms(value: float | None) -> str:
+        return "-" if value is None else f"{value:.1f}"
+
+    lines = [f"QA report {_iso(metrics.since)} .. {_iso(metrics.until)} "
+             f"(threshold {metrics.threshold}, UTC{metrics.tz_offset_s / 3600:+g})", ""]
+    header = ("day", "messages", "suggested", "coverage", "accepted", "edited", "dismissed",
+              "accept%", "adopt%", "p50 ms", "p99 ms")
+    rows = [(s.day, str(s.messages), str(s.suggested), pct(s.coverage), str(s.accepted), str(s.edited),
+             str(s.dismissed), pct(s.acceptance_rate), pct(s.adoption_rate), ms(s.latency_p50),
+             ms(s.latency_p99)) for s in [*metrics.days, metrics.totals]]
+    lines += _table(header, rows)
+    lines += ["", "Most used entries"]
+    lines += _table(("entry", "title", "shown", "accepted", "edited", "dismissed"),
+                    [(u.id, u.title, str(u.shown), str(u.accepted), str(u.edited), str(u.dismissed))
+                     for u in metrics.most_used])
+    lines += ["", f"Most edited entries (newest {metrics.edit_sample} edits)"]
+    lines += _table(("entry", "title", "edits", "mean distance", "drift"),
+                    [(e.id, e.title, str(e.edits), f"{e.mean_distance:.1f}", pct(e.mean_drift))
+                     for e in metrics.most_edited])
+    lines += ["", f"Never used script entries ({len(metrics.never_used)})"]
+    lines += [f"  {u.id}  {u.title}" for u in metrics.never_used] or ["  (none)"]
+    lines += ["", "Risk flags by type"]
+    lines += _table(("type", "messages"), [(k, str(v)) for k, v in metrics.risk_totals.items()])
+    lines += ["", "Labels: " + (", ".join(f"{k} {v}" for k, v in sorted(metrics.labels.items()))
+                               or "none")]
+    return "\n".join(lines)
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts).astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    if not rows:
+        return ["  (none)"]
+    widths = [max(_width(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    return ["  " + "  ".join(_pad(cell, w) for cell, w in zip(row, widths, strict=True)).rstrip()
+            for row in [header, *rows]]
+
+
+def _width(text: str) -> int:
+    # CJK characters take two terminal columns.
+    return sum(2 if ord(c) > 0x2E80 else 1 for c in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _width(text))
