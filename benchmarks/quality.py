@@ -1,6 +1,7 @@
 """Retrieval quality on held-out buyer phrasings (a benchmark, not a test).
 
-Each line of a labelled set is {"text", "expected": entry id or null, "group"}: group
+Each line of a labelled set is {"text", "expected": entry id, list of equally right ids, or
+null, "group"}: group
 "question" (a real question, expected = the entry that should come first), "courtesy"
 (acknowledgement/greeting, expected = a courtesy entry) or "offtopic" (expected null: small
 talk, bare order numbers, links, emoji — must return no suggestion).
@@ -65,6 +66,13 @@ def load_set(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
 
 
+def _accepted(expected: str | list[str] | None) -> set[str]:
+    """The ids that count as right: one id, or a list where two entries answer equally well."""
+    if expected is None:
+        return set()
+    return {expected} if isinstance(expected, str) else set(expected)
+
+
 def evaluate(engine: Engine, items: list[dict], name: str, timed: bool = True) -> Report:
     results = engine.suggest_many([Message(i["text"]) for i in items])
     hits1 = hits3 = 0
@@ -77,15 +85,17 @@ def evaluate(engine: Engine, items: list[dict], name: str, timed: bool = True) -
         script_ids = [s.id for s in result.scripts]
         group = item["group"]
         groups[group] += 1
+        wanted = _accepted(item["expected"])
         if group == "question":
             answered += bool(ids)
-            rank = ids.index(item["expected"]) + 1 if item["expected"] in ids else None
+            ranks = [n for n, entry_id in enumerate(ids, 1) if entry_id in wanted]
+            rank = ranks[0] if ranks else None
             hits1 += rank == 1
             hits3 += rank is not None and rank <= 3
             rr += 1 / rank if rank else 0.0
             ok = rank == 1
         elif group == "courtesy":
-            ok = bool(script_ids) and script_ids[0] == item["expected"]
+            ok = bool(script_ids) and script_ids[0] in wanted
             courtesy_ok += ok
         else:
             ok = not ids
