@@ -1,0 +1,105 @@
+"""Rule and semantic findings combined into the Risk list the agent sees.
+
+One risk per type (the most severe finding wins; a rule beats a semantic match of the same
+severity because it can point at the exact span), each with a Chinese reason and a reply the
+agent can send as is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from assist.models import Attachment, Risk, Severity
+from assist.retrieval import EntryHit
+from assist.risk.attachments import check_attachments
+from assist.risk.intents import match_intents, pretext
+from assist.risk.lists import HostLists
+from assist.risk.semantic import semantic_risks
+from assist.risk.text import fold
+from assist.risk.urls import LinkChecker
+
+REPLIES: dict[str, str] = {
+    "phishing_link": "亲,为了账户安全,我们这边不打开外部链接哦~您在本店直接搜索宝贝名称,"
+                     "或把想要的宝贝加入购物车截图给我,我马上帮您核对~",
+    "malicious_file": "亲,文件这边不方便打开哦~您要的款式和数量可以直接加入购物车,"
+                      "或者用文字发给我,我马上帮您核对~",
+    "impersonation": "您好,平台的官方通知都会通过商家后台和站内信发送,我们会以官方后台为准处理,"
+                     "这边不点链接、不转账、不提供账号信息,谢谢理解~",
+    "off_platform_payment": "亲,为了保障您的资金安全,我们只支持在平台内拍下付款哦,"
+                            "付款后系统会自动安排发货~",
+    "off_platform_contact": "亲,有任何问题在这里联系我们就可以啦,平台的聊天记录对您也是一份保障哦~",
+    "verification_code": "亲,验证码属于账户安全信息,我们不会向任何人索要或提供验证码哦。"
+                         "需要退款或售后可以直接在订单里申请,我们会尽快处理~",
+    "account_switch": "亲,为了保护买家隐私,订单的收货信息只能以下单账号为准哦~"
+                      "麻烦您用下单的账号联系我们,我马上帮您处理~",
+    "fake_review": "亲,平台不允许刷单和好评返现,我们不参与这类合作哦~"
+                   "收到宝贝后按真实感受评价就好,谢谢支持~",
+    "extortion_bait": "亲,我们严格按平台规则经营,页面承诺的服务都会兑现,"
+                      "有任何问题都可以通过平台售后流程为您处理~",
+    "click_for_me": "亲,这边不方便打开外部链接、扫码或代您登录哦~您告诉我宝贝名称或加入购物车截图给我,"
+                    "我帮您看~",
+}
+RULE_REPLIES: dict[str, str] = {
+    "bait.invoice": "亲,我们是可以开具发票的哦,发票会按您实际购买的商品如实开具,"
+                    "您确认收货后提供抬头和税号就可以啦~",
+    "bait.counterfeit": "亲,本店商品都是正品,有正规的品牌授权和进货凭证,您可以放心购买~",
+    "bait.fees": "亲,我们按页面的承诺服务,付款方式和运费都以页面说明为准,不会额外收取费用哦~",
+}
+_RANK: dict[Severity, int] = {"info": 0, "warn": 1, "block": 2}
+
+
+def _risk(type_: str, severity: Severity, reason: str, evidence: str,
+          span: tuple[int, int] | None, rule: str) -> Risk:
+    return Risk(type=type_, severity=severity, reason=reason, evidence=evidence, span=span,
+                reply=RULE_REPLIES.get(rule, REPLIES[type_]), source="rule", rule=rule)
+
+
+class RiskDetector:
+    """Rules (links, files, intents) plus the semantic matches the retriever found."""
+
+    def __init__(self, lists: HostLists) -> None:
+        self.links = LinkChecker(lists)
+
+    def detect(self, text: str, attachments: Sequence[Attachment] = (),
+               semantic: Sequence[EntryHit] = ()) -> list[Risk]:
+        """All risks in one message, one per type, most severe first."""
+        return merge(self.rule_risks(text, attachments) + semantic_risks(text, semantic))
+
+    def rule_risks(self, text: str, attachments: Sequence[Attachment] = ()) -> list[Risk]:
+        """The fast stage: no embedding involved."""
+        folded = fold(text)
+        risks: list[Risk] = []
+        foreign_link = None
+        for link in self.links.find(folded):
+            if not link.allowed and foreign_link is None:
+                foreign_link = link
+            if link.severity is None:
+                continue
+            reason = f"链接 {link.host}:" + ";".join(s.reason for s in link.signals) + "。"
+            risks.append(_risk("phishing_link", link.severity, reason, link.evidence, link.span,
+                               "link." + link.signals[0].code))
+        for file in check_attachments(list(attachments)):
+            risks.append(_risk("malicious_file", file.severity, f"文件“{file.name}”:{file.reason}。",
+                               file.name, None, "file." + file.code))
+        for hit in match_intents(folded):
+            risks.append(_risk(hit.rule.type, hit.rule.severity, hit.rule.reason, hit.evidence,
+                               hit.span, hit.rule.name))
+        if foreign_link is not None:
+            found = pretext(folded)
+            if found:
+                severity: Severity = "block" if foreign_link.severity == "block" else "warn"
+                risks.append(_risk("click_for_me", severity,
+                                   f"找借口让客服打开站外链接 {foreign_link.host},这是钓鱼的典型说辞。",
+                                   found[0], found[1], "click.pretext_link"))
+        return risks
+
+
+def merge(risks: Sequence[Risk]) -> list[Risk]:
+    """Keep the most severe risk per type (rules win ties); order by severity."""
+    best: dict[str, Risk] = {}
+    for risk in risks:
+        current = best.get(risk.type)
+        if current is None or (_RANK[risk.severity], risk.source == "rule") > (
+                _RANK[current.severity], current.source == "rule"):
+            best[risk.type] = risk
+    return sorted(best.values(), key=lambda r: -_RANK[r.severity])
