@@ -91,3 +91,7 @@ def format_result(message: str, result: SuggestResult) -> str:
 from assist.cli_serve import register as _register_service  # noqa: E402 - needs main and the options above
 
 _register_service(main)
+
+from assist.cli_qa import qa as _qa  # noqa: E402 - needs the options above
+
+main.add_command(_qa)
