@@ -3,7 +3,8 @@
 Layout of an index root (written by ``indexer``)::
 
     CURRENT            name of the live version directory (replaced atomically)
-    v-<hash>/          manifest.json, entries.json, rows.json, vectors.faiss, background.npy
+    v-<hash>/          manifest.json, entries.json, rows.json, vectors.faiss, background.npy,
+                       lists/*.txt (host allow/block lists copied from knowledge/lists)
     .cache/            embedding cache reused by incremental builds
 
 The service holds one ``LoadedIndex`` and hot-swaps the reference on re-index, so a request
@@ -25,6 +26,7 @@ from assist.knowledge import Entry
 
 FORMAT_VERSION = 1
 CURRENT_FILE = "CURRENT"
+LISTS_DIR = "lists"  # host lists for the link checker, in knowledge/ and in each version
 
 
 class IndexError_(Exception):

@@ -19,7 +19,7 @@ from tqdm import tqdm
 
 from assist import ann
 from assist.embedders import Embedder
-from assist.index import CURRENT_FILE, FORMAT_VERSION, Manifest, Row
+from assist.index import CURRENT_FILE, FORMAT_VERSION, LISTS_DIR, Manifest, Row
 from assist.knowledge import Entry, Knowledge, load_knowledge
 from assist.textnorm import normalise
 from indexer.cache import VectorCache
@@ -68,10 +68,19 @@ def entry_rows(entries: list[Entry]) -> list[Row]:
     return rows
 
 
-def _version(knowledge: Knowledge, embedder: Embedder, background: list[str]) -> str:
+def host_lists(knowledge_dir: Path) -> dict[str, bytes]:
+    """The link checker's host lists (knowledge/lists/*.txt), copied into each version."""
+    folder = Path(knowledge_dir) / LISTS_DIR
+    return {p.name: p.read_bytes() for p in sorted(folder.glob("*.txt")) if p.is_file()}
+
+
+def _version(knowledge: Knowledge, embedder: Embedder, background: list[str],
+             lists: dict[str, bytes]) -> str:
     digest = hashlib.sha256()
     for part in (str(FORMAT_VERSION), embedder.name, knowledge.content_hash(), *background):
         digest.update(part.encode("utf-8") + b"\0")
+    for name, data in lists.items():  # a list edit alone makes a new version
+        digest.update(name.encode("utf-8") + b"\0" + hashlib.sha256(data).digest())
     return digest.hexdigest()[:16]
 
 
@@ -98,7 +107,8 @@ def build_index(knowledge_dir: Path, out_dir: Path, embedder: Embedder,
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     background = background_texts()
-    version = f"v-{_version(knowledge, embedder, background)}"
+    lists = host_lists(knowledge_dir)
+    version = f"v-{_version(knowledge, embedder, background, lists)}"
     rows = entry_rows(knowledge.entries)
     final = out_dir / version
     if (final / "manifest.json").is_file():
@@ -130,6 +140,9 @@ def build_index(knowledge_dir: Path, out_dir: Path, embedder: Embedder,
         _write_json(staging / "entries.json",
                     [e.model_dump(exclude_defaults=True) for e in knowledge.entries])
         _write_json(staging / "rows.json", [asdict(r) for r in rows])
+        (staging / LISTS_DIR).mkdir()
+        for name, data in lists.items():
+            (staging / LISTS_DIR / name).write_bytes(data)
         # The manifest goes last: a directory with a manifest is complete.
         (staging / "manifest.json").write_text(manifest.model_dump_json(indent=2), "utf-8")
         if final.exists():

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from assist.index import LoadedIndex
+from assist.index import LISTS_DIR, LoadedIndex
 from assist.risk.detector import RiskDetector
 from assist.risk.lists import load_lists
-
-LISTS_DIR = "lists"  # inside an index version directory (copied there by the indexer)
 
 __all__ = ["RiskDetector", "build_detector", "detector_for_lists"]
 
