@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -244,26 +245,31 @@ def test_reindex_updates_index_version_live(page: Any, servers: Servers, knowled
 
 
 @pytest.mark.parametrize("width", [320, 420])
-def test_embedded_with_one_script_tag_fits_width(page: Any, server: RunningServer, width: int) -> None:
+def test_embedded_with_one_script_tag_fits_width(page: Any, servers: Servers, tmp_path: Path,
+                                                 width: int) -> None:
     """A bare host page: one module script, the element with attributes, target= for insertion."""
-    host = (f'<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,">'
-            f'<body style="margin:0;display:flex">'
-            f'<textarea id="box" style="flex:1"></textarea>'
-            f'<script type="module" src="/widget/assist-sidebar.js"></script>'
-            f'<assist-sidebar token="{AGENT}" conversation="embed-1" buyer-name="小王" target="#box" '
-            f'style="width:{width}px;flex:none;height:100vh"></assist-sidebar></body>')
+    # The host page is served by the service itself (a copy of the widget folder plus the page):
+    # Chromium refuses loopback websockets from pages it cannot place on the local network.
+    folder = tmp_path / "widget-copy"
+    shutil.copytree(WIDGET_DIR, folder)
+    (folder / "host.html").write_text(
+        '<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,">'
+        '<body style="margin:0;display:flex"><textarea id="box" style="flex:1"></textarea>'
+        '<script type="module" src="/widget/assist-sidebar.js"></script>'
+        f'<assist-sidebar token="{AGENT}" conversation="embed-1" buyer-name="小王" target="#box" '
+        f'style="width:{width}px;flex:none;height:100vh"></assist-sidebar></body>', encoding="utf-8")
+    server = servers.start(widget_dir=folder)
     page.set_viewport_size({"width": width + 200, "height": 900})
-    page.route(f"{server.base}/host", lambda route: route.fulfill(body=host, content_type="text/html"))
-    page.goto(f"{server.base}/host")
+    page.goto(f"{server.base}/widget/host.html")
     wait_state(page, "open")
     sidebar = page.locator("assist-sidebar")
-    empty_height = sidebar.locator("section.cards").bounding_box()["height"]
+    empty = sidebar.locator("section.cards").bounding_box()
     long_url = "http://" + "a" * 150 + ".example/" + "b" * 120
     httpx.post(f"{server.base}/api/suggest", headers={"Authorization": f"Bearer {AGENT}"},
                json={"text": f"{SIZE_QUESTION} {long_url}", "conversation_id": "embed-1",
                      "message_id": "e-1"})
     wait_message(page, "e-1")
-    assert sidebar.locator("section.cards").bounding_box()["height"] == empty_height  # no layout jump
+    assert sidebar.locator("section.cards").bounding_box() == empty  # no layout jump
     overflow = sidebar.evaluate("""el => {
         const panel = el.shadowRoot.querySelector('.panel');
         const limit = panel.getBoundingClientRect().right + 0.5;
@@ -280,7 +286,7 @@ def test_embedded_with_one_script_tag_fits_width(page: Any, server: RunningServe
 
 
 def test_fill_template(page: Any, server: RunningServer) -> None:
-    page.goto(f"{server.base}/widget/README.md")
+    page.goto(f"{server.base}/agent")  # any page of the service; this one has no favicon request
     result = page.evaluate("""async () => {
         const { fillTemplate } = await import('/widget/assist-sidebar.js');
         const ctx = {buyer_name: '小王', order_id: '123', shop_name: ''};
@@ -308,3 +314,42 @@ def expect_text(locator: Any, text: str, timeout: float = 10.0) -> None:
             return
         time.sleep(0.05)
     raise AssertionError(f"expected {text!r} in {actual!r}")
+
+
+def test_answers_heartbeats_and_stays_connected(page: Any, servers: Servers) -> None:
+    """The server drops a connection silent for 3 heartbeats; the widget's pongs keep it open."""
+    running = servers.start(heartbeat_s=0.3)
+    open_console(page, running)
+    page.wait_for_timeout(2000)  # more than 6 heartbeat intervals
+    assert page.evaluate("() => document.querySelector('assist-sidebar').state") == "open"
+    assert len(running.services.hub.connections) == 1
+    send_as_buyer(page, SIZE_QUESTION)
+
+
+def test_clipboard_fallback_when_no_one_inserts(browser: Any, server: RunningServer,
+                                                problems: Any) -> None:
+    """No listener, no callback, no target: the reply goes to the clipboard and the agent is told."""
+    context = browser.new_context(permissions=["clipboard-read", "clipboard-write"])
+    page = context.new_page()
+    problems.attach(page)
+    try:
+        page.goto(f"{server.base}/agent?token={AGENT}&conversation=clip-1")
+        wait_state(page, "open")
+        # A host without an insertion path: replace the demo's reply box handling.
+        page.evaluate("""() => {
+            const old = document.querySelector('assist-sidebar');
+            const fresh = document.createElement('assist-sidebar');
+            for (const a of ['token', 'conversation']) fresh.setAttribute(a, old.getAttribute(a));
+            old.replaceWith(fresh);
+        }""")
+        wait_state(page, "open")
+        httpx.post(f"{server.base}/api/suggest", headers={"Authorization": f"Bearer {AGENT}"},
+                   json={"text": SIZE_QUESTION, "conversation_id": "clip-1", "message_id": "c-1"})
+        wait_message(page, "c-1")
+        page.locator("assist-sidebar li.card[data-n='1'] button.insert").click()
+        expect_text(page.locator("assist-sidebar .toast"), "已复制到剪贴板")
+        assert page.evaluate("() => navigator.clipboard.readText()") == SIZE_REPLY
+        assert page.input_value("#reply") == ""
+    finally:
+        context.close()
+    assert problems.errors == [] and problems.dialogs == []

@@ -44,6 +44,7 @@ export const TEXT = {
   title: '智能辅助',
   panel: '客服智能辅助侧边栏',
   waiting: '等待买家消息…',
+  cardsWaiting: '推荐回复会显示在这里',
   noScripts: '没有合适的推荐话术，请人工回复。',
   buyer: '买家',
   attachments: '附件',

@@ -336,7 +336,7 @@ export class AssistSidebar extends HTMLElement {
   _renderMessage() {
     const text = this._frame?.text;
     this._messageEl.replaceChildren(text
-      ? h('p', { class: 'quote', lang: 'zh-CN' }, h('span', { class: 'who', text: `${TEXT.buyer}：` }), text)
+      ? h('p', { class: 'quote', lang: 'zh-CN', title: text }, h('span', { class: 'who', text: `${TEXT.buyer}：` }), text)
       : h('p', { class: 'placeholder', text: TEXT.waiting }));
   }
 
@@ -368,7 +368,7 @@ export class AssistSidebar extends HTMLElement {
     // Empty slots keep the panel's height constant whatever arrives next.
     while (slots.length < MAX_CARDS) {
       const first = slots.length === 0;
-      const text = first ? (this._frame ? TEXT.noScripts : TEXT.waiting) : '';
+      const text = first ? (this._frame ? TEXT.noScripts : TEXT.cardsWaiting) : '';
       slots.push(h('li', { class: 'card empty', 'aria-hidden': first ? null : 'true', text }));
     }
     this._cardsEl.replaceChildren(...slots);

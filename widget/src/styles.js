@@ -36,9 +36,9 @@ h2 { margin: 0; font-size: 16px; font-weight: 600; }
   align-items: center; flex-wrap: wrap; }
 .meta { display: flex; flex-wrap: wrap; gap: 4px 12px; font-size: 12px; color: var(--muted);
   min-height: 18px; }
-.message { background: var(--bg); border-radius: 6px; padding: 6px 8px; min-height: 36px; }
+.message { background: var(--bg); border-radius: 6px; padding: 6px 8px; min-height: calc(3em + 12px); }
 .message .who { font-size: 12px; color: var(--muted); margin-right: 4px; }
-.message .quote { margin: 0; display: -webkit-box; -webkit-line-clamp: 3; -webkit-box-orient: vertical;
+.message .quote { margin: 0; display: -webkit-box; -webkit-line-clamp: 2; -webkit-box-orient: vertical;
   overflow: hidden; white-space: pre-wrap; }
 .message .placeholder { color: var(--muted); margin: 0; }
 .risks { display: flex; flex-direction: column; gap: 6px; }
