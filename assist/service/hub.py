@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from starlette.websockets import WebSocket, WebSocketState
 
@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 CLOSE_POLICY = 1008  # flood that persists after rate_limited errors
 CLOSE_TIMEOUT = 4408  # silent (dead) or too slow to read its frames
 MAX_SUBSCRIPTIONS = 1000
+CLOSE_WAIT_S = 2.0
 
 
 class TokenBucket:
@@ -55,6 +56,8 @@ class Connection:
         self.closed = False
         self._outbox: asyncio.Queue[str] = asyncio.Queue(maxsize=send_queue)
         self._writer = asyncio.get_running_loop().create_task(self._write_loop())
+        self._closing: asyncio.Task[None] | None = None
+        self.on_close: Callable[[Connection], None] | None = None  # set by the hub
 
     def send(self, text: str) -> None:
         """Queue a frame; a client that lets its queue fill up is closed."""
@@ -71,20 +74,30 @@ class Connection:
             while True:
                 text = await self._outbox.get()
                 await self.websocket.send_text(text)
-        except Exception:  # the peer went away mid-send; the reader notices and cleans up
-            self.closed = True
+        except Exception:  # the peer went away mid-send; the reader notices and returns
+            self.close(1011, "send failed")
 
     def close(self, code: int, reason: str = "") -> None:
         if self.closed:
             return
         self.closed = True
         self._writer.cancel()
-        asyncio.get_running_loop().create_task(self._close(code, reason))
+        if self.on_close is not None:  # leave the hub now, not when the peer finally answers
+            self.on_close(self)
+        self._closing = asyncio.get_running_loop().create_task(self._close(code, reason))
+
+    async def wait_closed(self) -> None:
+        """Wait until the close frame is out: the endpoint must not return before (uvicorn
+        would then drop the TCP connection without one, and the client would not see the code)."""
+        if self._closing is not None:
+            await self._closing
 
     async def _close(self, code: int, reason: str) -> None:
+        # Bounded: a client that does not read cannot take the close frame either, and its
+        # handler must still finish (uvicorn then closes the transport).
         with contextlib.suppress(Exception):
             if self.websocket.application_state == WebSocketState.CONNECTED:
-                await self.websocket.close(code, reason)
+                await asyncio.wait_for(self.websocket.close(code, reason), CLOSE_WAIT_S)
 
     async def drain(self, timeout: float = 2.0) -> None:
         """Give queued frames a moment to go out (clean shutdown)."""
@@ -113,11 +126,15 @@ class Hub:
 
     def add(self, connection: Connection) -> None:
         self.connections.add(connection)
+        connection.on_close = self._forget
 
     def remove(self, connection: Connection, code: int = 1000, reason: str = "") -> None:
+        self._forget(connection)
+        connection.close(code, reason)
+
+    def _forget(self, connection: Connection) -> None:
         self.connections.discard(connection)
         self.unsubscribe(connection, list(connection.subscriptions))
-        connection.close(code, reason)
 
     def subscribe(self, connection: Connection, conversation_ids: Iterable[str]) -> list[str]:
         """Subscribe; returns the ids now subscribed (capped at MAX_SUBSCRIPTIONS)."""

@@ -104,6 +104,7 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
         pass
     finally:
         services.hub.remove(connection)
+        await connection.wait_closed()
 
 
 def handle_text(services: Services, connection: Connection, text: str, started: float) -> None:
