@@ -96,14 +96,11 @@ def test_dismiss_sends_dismissed_feedback(page: Any, server: RunningServer, wait
 def test_http_ingest_reaches_the_sidebar(page: Any, server: RunningServer) -> None:
     """A message from another client (an ingest bridge over HTTP) shows in the subscribed sidebar."""
     sidebar = open_console(page, server, conversation="bridge-7")
-    response = httpx.post(f"{server.base}/api/suggest", headers={"Authorization": f"Bearer {AGENT}"},
-                          json={"text": "快递怎么还不到", "conversation_id": "bridge-7", "message_id": "b-1"})
-    assert response.status_code == 200, response.text
+    ingest(server, "bridge-7", "b-1", "快递怎么还不到")
     wait_message(page, "b-1")
     expect_text(sidebar.locator("li.card[data-id]").first.locator(".category"), "售后/物流")
     # Another conversation's messages do not show here.
-    httpx.post(f"{server.base}/api/suggest", headers={"Authorization": f"Bearer {AGENT}"},
-               json={"text": "能便宜点吗", "conversation_id": "other", "message_id": "o-1"})
+    ingest(server, "other", "o-1", "能便宜点吗")
     send_as_buyer(page, "在吗", mode="http")
     shown = page.evaluate("() => document.querySelector('assist-sidebar').suggestions.conversation_id")
     assert shown == "bridge-7"
@@ -217,9 +214,7 @@ def test_reconnects_after_server_restart(page: Any, servers: Servers) -> None:
     wait_state(page, "open", timeout=30_000)
     expect_text(sidebar.locator(".status"), "已连接")
     # Re-subscribed: a message ingested by another client reaches the sidebar with no reload.
-    response = httpx.post(f"{second.base}/api/suggest", headers={"Authorization": f"Bearer {AGENT}"},
-                          json={"text": SIZE_QUESTION, "conversation_id": "restart-1", "message_id": "after"})
-    assert response.status_code == 200
+    ingest(second, "restart-1", "after", SIZE_QUESTION)
     wait_message(page, "after")
     assert sidebar.locator("li.card[data-id]").count() >= 1
 
@@ -264,12 +259,31 @@ def test_embedded_with_one_script_tag_fits_width(page: Any, servers: Servers, tm
     wait_state(page, "open")
     sidebar = page.locator("assist-sidebar")
     empty = sidebar.locator("section.cards").bounding_box()
-    long_url = "http://" + "a" * 150 + ".example/" + "b" * 120
-    httpx.post(f"{server.base}/api/suggest", headers={"Authorization": f"Bearer {AGENT}"},
-               json={"text": f"{SIZE_QUESTION} {long_url}", "conversation_id": "embed-1",
-                     "message_id": "e-1"})
+    ingest(server, "embed-1", "e-1", f"{SIZE_QUESTION} {'x' * 300}")
     wait_message(page, "e-1")
     assert sidebar.locator("section.cards").bounding_box() == empty  # no layout jump
+    assert_no_overflow(sidebar)
+    # Risk banners (a long phishing URL as evidence) must wrap too.
+    ingest(server, "embed-1", "e-2", f"我拍不下你帮我看看 http://taobao-{'a' * 120}.vip/{'b' * 120}")
+    wait_message(page, "e-2")
+    assert_no_overflow(sidebar)
+    screenshot(page, f"09-embedded-{width}px-risks")
+    ingest(server, "embed-1", "e-3", SIZE_QUESTION)
+    wait_message(page, "e-3")
+    screenshot(page, f"09-embedded-{width}px")
+    page.focus("#box")
+    page.keyboard.press("Alt+1")
+    assert page.input_value("#box") == SIZE_REPLY
+
+
+def ingest(server: RunningServer, conversation_id: str, message_id: str, text: str) -> None:
+    """A buyer message from another client: the HTTP ingest of a chat-platform bridge."""
+    response = httpx.post(f"{server.base}/api/suggest", headers={"Authorization": f"Bearer {AGENT}"},
+                          json={"text": text, "conversation_id": conversation_id, "message_id": message_id})
+    assert response.status_code == 200, response.text
+
+
+def assert_no_overflow(sidebar: Any) -> None:
     overflow = sidebar.evaluate("""el => {
         const panel = el.shadowRoot.querySelector('.panel');
         const limit = panel.getBoundingClientRect().right + 0.5;
@@ -279,10 +293,6 @@ def test_embedded_with_one_script_tag_fits_width(page: Any, servers: Servers, tm
     }""")
     assert overflow["scroll"] <= overflow["client"], overflow
     assert overflow["wide"] == [], overflow
-    screenshot(page, f"09-embedded-{width}px")
-    page.focus("#box")
-    page.keyboard.press("Alt+1")
-    assert page.input_value("#box") == SIZE_REPLY
 
 
 def test_fill_template(page: Any, server: RunningServer) -> None:
@@ -343,8 +353,7 @@ def test_clipboard_fallback_when_no_one_inserts(browser: Any, server: RunningSer
             old.replaceWith(fresh);
         }""")
         wait_state(page, "open")
-        httpx.post(f"{server.base}/api/suggest", headers={"Authorization": f"Bearer {AGENT}"},
-                   json={"text": SIZE_QUESTION, "conversation_id": "clip-1", "message_id": "c-1"})
+        ingest(server, "clip-1", "c-1", SIZE_QUESTION)
         wait_message(page, "c-1")
         page.locator("assist-sidebar li.card[data-n='1'] button.insert").click()
         expect_text(page.locator("assist-sidebar .toast"), "已复制到剪贴板")
@@ -353,3 +362,27 @@ def test_clipboard_fallback_when_no_one_inserts(browser: Any, server: RunningSer
     finally:
         context.close()
     assert problems.errors == [] and problems.dialogs == []
+
+
+def test_refused_token_is_shown_and_not_retried(page: Any, server: RunningServer) -> None:
+    page.goto(f"{server.base}/agent?token=wrong-token-123&conversation=x")
+    wait_state(page, "closed")
+    sidebar = page.locator("assist-sidebar")
+    expect_text(sidebar.locator(".status"), "已断开")
+    expect_text(sidebar.locator(".status-detail"), "令牌无效或缺失")
+    assert sidebar.locator(".status-detail button").inner_text() == "重新连接"
+    page.wait_for_timeout(1500)
+    assert page.evaluate("() => document.querySelector('assist-sidebar').state") == "closed"
+    screenshot(page, "10-bad-token")
+
+
+def test_refused_message_is_reported_in_the_console(page: Any, servers: Servers) -> None:
+    running = servers.start(max_text_bytes=64)
+    sidebar = open_console(page, running)
+    page.fill("#buyer-text", "太长了" * 40)
+    page.press("#buyer-text", "Enter")
+    expect_text(page.locator("#compose-note"), "发送失败")
+    expect_text(page.locator("#compose-note"), "limit is 64 bytes")
+    assert page.evaluate("() => document.querySelector('assist-sidebar').state") == "open"
+    send_as_buyer(page, SIZE_QUESTION)
+    assert sidebar.locator("li.card[data-id]").count() >= 1

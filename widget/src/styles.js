@@ -54,6 +54,7 @@ h2 { margin: 0; font-size: 16px; font-weight: 600; }
 .risk.warn .badge { background: var(--amber); }
 .risk.info .badge { background: #4a6fa5; }
 .risk p { margin: 4px 0 0; }
+.risk .evidence { display: -webkit-box; -webkit-line-clamp: 3; -webkit-box-orient: vertical; overflow: hidden; }
 .risk .label { font-size: 12px; opacity: 0.85; }
 .risk code { font-family: ui-monospace, monospace; font-size: 12px; background: rgba(255,255,255,0.7);
   padding: 0 3px; border-radius: 3px; user-select: all; }

@@ -103,7 +103,7 @@ export function riskBanner(risk, filled, { onInsert, onDismiss, state }) {
     h('span', { class: 'badge', text: SEVERITY_LABELS[severity] }),
     h('strong', { class: 'risk-type', text: label })),
   h('p', { class: 'reason', text: risk.reason }),
-  risk.evidence ? h('p', { class: 'evidence' },
+  risk.evidence ? h('p', { class: 'evidence', title: risk.evidence },
     h('span', { class: 'label', text: `${TEXT.evidence}：` }),
     h('code', { text: risk.evidence })) : null,
   risk.reply ? h('p', { class: 'safe-reply' },
