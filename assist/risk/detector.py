@@ -12,11 +12,11 @@ from collections.abc import Sequence
 from assist.models import Attachment, Risk, Severity
 from assist.retrieval import EntryHit
 from assist.risk.attachments import check_attachments
-from assist.risk.intents import match_intents, pretext
+from assist.risk.intents import INNOCENT, match_intents, pretext
 from assist.risk.lists import HostLists
 from assist.risk.semantic import semantic_risks
-from assist.risk.text import fold
-from assist.risk.urls import LinkChecker
+from assist.risk.text import Folded, fold
+from assist.risk.urls import LinkChecker, LinkFinding
 
 REPLIES: dict[str, str] = {
     "phishing_link": "亲,为了账户安全,我们这边不打开外部链接哦~您在本店直接搜索宝贝名称,"
@@ -63,14 +63,29 @@ class RiskDetector:
     def detect(self, text: str, attachments: Sequence[Attachment] = (),
                semantic: Sequence[EntryHit] = ()) -> list[Risk]:
         """All risks in one message, one per type, most severe first."""
-        return merge(self.rule_risks(text, attachments) + semantic_risks(text, semantic))
+        folded = fold(text)
+        links = self.links.find(folded)
+        similar = [r for r in semantic_risks(text, semantic) if not self._contradicted(r, folded, links)]
+        return merge(self._rule_risks(folded, links, attachments) + similar)
 
     def rule_risks(self, text: str, attachments: Sequence[Attachment] = ()) -> list[Risk]:
         """The fast stage: no embedding involved."""
         folded = fold(text)
+        return self._rule_risks(folded, self.links.find(folded), attachments)
+
+    @staticmethod
+    def _contradicted(risk: Risk, folded: Folded, links: list[LinkFinding]) -> bool:
+        """A semantic match the rule stage has evidence against."""
+        if risk.type == "phishing_link" and links and all(link.allowed for link in links):
+            return True  # the links are checked platform links
+        innocent = INNOCENT.get(risk.type)
+        return bool(innocent and innocent.search(folded.text))
+
+    def _rule_risks(self, folded: Folded, links: list[LinkFinding],
+                    attachments: Sequence[Attachment]) -> list[Risk]:
         risks: list[Risk] = []
         foreign_link = None
-        for link in self.links.find(folded):
+        for link in links:
             if not link.allowed and foreign_link is None:
                 foreign_link = link
             if link.severity is None:

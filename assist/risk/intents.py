@@ -29,6 +29,9 @@ _OBJECT = (r"(?:链接|网址|网站|网页|页面|二维码|码|文件|附件|�
            r"程序|账号|后台)")
 _STRONG_ACT = r"(?:点开|点击|点进去|扫(?:一?下)?|登录|登陆|登一?下|下载|安装|运行|解压)"
 _WEAK_ACT = r"(?:点(?:一?下)?|打开|进(?:入|去)?|输入)"
+# A buyer whose own code does not arrive: the commonest innocent mention of 验证码.
+_CODE_TROUBLE = re.compile(rf"{_CODE}[^,。!?]{{0,6}}(?:收不到|没收到|不来|错误|过期|失效|没有|获取不了)"
+                           rf"|(?:收不到|没收到)[^,。!?]{{0,6}}{_CODE}")
 
 
 @dataclass(frozen=True)
@@ -115,7 +118,7 @@ RULES: tuple[IntentRule, ...] = (
                _r(rf"{_CODE}[^。!]{{0,12}}?{_GIVE_ME}|{_GIVE_ME}[^,。!?]{{0,10}}?{_CODE}|需要你[^,。!?]{{0,6}}{_CODE}"
                   r"|短信(?:里|上)?的?(?:那串|那个)?(?:数字|号码)[^,。!?]{0,6}(?:发|给|告诉|报)"),
                "索要验证码。验证码等于账户的钥匙,给出去账户和资金就可能被盗。",
-               unless=_r(rf"{_CODE}[^,。!?]{{0,6}}(?:收不到|没收到|不来|错误|过期|失效|没有|获取不了)")),
+               unless=_CODE_TROUBLE),
     # --- switching accounts to fish for another order's address or phone
     IntentRule("account.switch", "account_switch", "block",
                _r(rf"换(?:了|个)?(?:一个|个)?(?:号|账号|账户|旺旺)|{_WHO}[^,。!?]{{0,3}}的?(?:号|账号|旺旺)"
@@ -198,3 +201,7 @@ def pretext(folded: Folded) -> tuple[str, tuple[int, int]] | None:
     hit = PRETEXT.search(folded.text)
     return folded.evidence(hit.start(), hit.end()) if hit else None
 
+
+
+# Innocent readings of a type: they veto the rule and a semantic match alike.
+INNOCENT: dict[str, re.Pattern[str]] = {"verification_code": _CODE_TROUBLE}

@@ -1,0 +1,195 @@
+"""Risk detector on a labelled set of buyer messages (a benchmark, not a test).
+
+Each line of the set is {"text", "attachments"?: [Attachment], "risky": bool, "types": [risk
+types a perfect detector reports], "split": "dev" | "heldout"}. A risky message counts as
+caught for a type when the detector reports that type; a benign message is a false positive
+when the detector reports anything at all (info included).
+
+Two stages are measured: the rule stage alone (links, files, intents; no embedding) and the
+full detector, which adds the semantic matches of the knowledge ``risk`` entries found by the
+retriever on an index built from the shipped knowledge folder.
+
+    python benchmarks/risk.py                 # both stages, per split and overall
+    python benchmarks/risk.py --rules-only    # skip the index and the embedder
+    python benchmarks/risk.py --errors        # list misses and false positives
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from assist.models import RISK_TYPES, Attachment, Risk  # noqa: E402
+from assist.risk import RiskDetector, build_detector  # noqa: E402
+
+DATA = Path(__file__).parent / "data"
+DEFAULT_SET = DATA / "risk_set.jsonl"
+TIMING_ROUNDS = 5  # rule-stage latency: median over rounds per message, to smooth scheduler noise
+
+
+@dataclass
+class Item:
+    text: str
+    attachments: list[Attachment]
+    risky: bool
+    types: list[str]
+    split: str
+
+
+@dataclass
+class Report:
+    name: str
+    n_risky: int = 0
+    n_benign: int = 0
+    caught_any: int = 0
+    false_positives: int = 0
+    per_type: Counter = field(default_factory=Counter)
+    per_type_caught: Counter = field(default_factory=Counter)
+    errors: list[str] = field(default_factory=list)
+
+    def add(self, item: Item, risks: list[Risk]) -> None:
+        found = {r.type for r in risks}
+        if item.risky:
+            self.n_risky += 1
+            self.caught_any += bool(found)
+            for kind in item.types:
+                self.per_type[kind] += 1
+                self.per_type_caught[kind] += kind in found
+            missing = set(item.types) - found
+            if missing:
+                self.errors.append(f"MISS {sorted(missing)}: {item.text[:70]!r} "
+                                   f"{[a.name for a in item.attachments]}")
+        else:
+            self.n_benign += 1
+            if risks:
+                self.false_positives += 1
+                self.errors.append(f"FP {[(r.type, r.source, r.rule) for r in risks]}: "
+                                   f"{item.text[:70]!r}")
+
+    @property
+    def recall(self) -> float:
+        total = sum(self.per_type.values())
+        return sum(self.per_type_caught.values()) / total if total else 1.0
+
+    @property
+    def fp_rate(self) -> float:
+        return self.false_positives / self.n_benign if self.n_benign else 0.0
+
+    def print(self, errors: bool) -> None:
+        print(f"== {self.name}: {self.n_risky} risky, {self.n_benign} benign")
+        print(f"  recall (type-level) {self.recall:.3f}   any-risk caught "
+              f"{self.caught_any}/{self.n_risky}   false positives {self.false_positives}/"
+              f"{self.n_benign} = {self.fp_rate:.3%}")
+        for kind in RISK_TYPES:
+            if self.per_type[kind]:
+                print(f"    {kind:22s} {self.per_type_caught[kind]:3d}/{self.per_type[kind]:3d} "
+                      f"= {self.per_type_caught[kind] / self.per_type[kind]:.3f}")
+        if errors:
+            for line in self.errors:
+                print("    " + line)
+
+
+def load_set(path: Path) -> list[Item]:
+    items = []
+    for number, line in enumerate(path.read_text("utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        unknown = set(row.get("types", [])) - set(RISK_TYPES)
+        if unknown:
+            raise SystemExit(f"{path}:{number}: unknown risk types {sorted(unknown)}")
+        items.append(Item(row["text"], [Attachment(**a) for a in row.get("attachments", [])],
+                          bool(row["risky"]), list(row.get("types", [])), row.get("split", "dev")))
+    return items
+
+
+def evaluate(items: list[Item], detect: Callable[[Item], list[Risk]], name: str,
+             errors: bool) -> None:
+    reports = {split: Report(f"{name} · {split}") for split in sorted({i.split for i in items})}
+    overall = Report(f"{name} · all")
+    for item in items:
+        risks = detect(item)
+        reports[item.split].add(item, risks)
+        overall.add(item, risks)
+    for report in [*reports.values(), overall]:
+        report.print(errors and report is overall)
+
+
+def latency(samples_ms: list[float], label: str) -> None:
+    ordered = sorted(samples_ms)
+    p99 = ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
+    print(f"  {label}: median {statistics.median(ordered):.3f} ms, p99 {p99:.3f} ms, "
+          f"max {ordered[-1]:.3f} ms per message ({len(ordered)} messages)")
+
+
+def rule_latency(detector: RiskDetector, items: list[Item]) -> list[float]:
+    for item in items:  # warm-up: regex caches, tldextract trie
+        detector.rule_risks(item.text, item.attachments)
+    samples = []
+    for item in items:
+        runs = []
+        for _ in range(TIMING_ROUNDS):
+            start = time.perf_counter()
+            detector.rule_risks(item.text, item.attachments)
+            runs.append((time.perf_counter() - start) * 1000)
+        samples.append(statistics.median(runs))
+    return samples
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--set", type=Path, default=DEFAULT_SET)
+    parser.add_argument("--knowledge", type=Path, default=REPO / "knowledge")
+    parser.add_argument("--rules-only", action="store_true", help="skip the semantic stage")
+    parser.add_argument("--errors", action="store_true", help="list misses and false positives")
+    args = parser.parse_args()
+
+    items = load_set(args.set)
+    risky = sum(i.risky for i in items)
+    print(f"set {args.set.name}: {len(items)} messages, {risky} risky, {len(items) - risky} benign, "
+          f"types {dict(Counter(t for i in items for t in i.types))}")
+    if args.rules_only:
+        detector = build_detector(None)
+        evaluate(items, lambda i: detector.rule_risks(i.text, i.attachments), "rules", args.errors)
+        latency(rule_latency(detector, items), "rule stage")
+        return
+
+    from assist.embedders import shared_embedder
+    from assist.engine import open_engine
+    from indexer.build import build_index
+
+    embedder = shared_embedder("use")
+    with tempfile.TemporaryDirectory() as tmp:
+        summary = build_index(args.knowledge, Path(tmp), embedder, progress=False)
+        print(summary)
+        engine = open_engine(Path(tmp), embedder)
+        detector = engine.risk_detector
+        assert isinstance(detector, RiskDetector), "assist.risk did not wire into the engine"
+        evaluate(items, lambda i: detector.rule_risks(i.text, i.attachments), "rules", args.errors)
+        full: dict[int, list[Risk]] = {}
+        full_ms = []
+        engine.suggest("预热一下")
+        for n, item in enumerate(items):
+            start = time.perf_counter()
+            full[n] = engine.suggest(item.text, item.attachments).risks
+            full_ms.append((time.perf_counter() - start) * 1000)
+        lookup = {id(item): n for n, item in enumerate(items)}
+        evaluate(items, lambda i: full[lookup[id(i)]], "rules+semantic", args.errors)
+        print("latency")
+        latency(rule_latency(detector, items), "rule stage")
+        latency(full_ms, "full suggest incl. embedding, retrieval, rules+semantic")
+
+
+if __name__ == "__main__":
+    main()
