@@ -32,8 +32,9 @@ h2 { margin: 0; font-size: 16px; font-weight: 600; }
 .status[data-state="connecting"] .dot, .status[data-state="reconnecting"] .dot { background: #d4a72c; }
 .status[data-state="closed"] .dot { background: var(--red); }
 .status[data-state="closed"] { color: var(--red); }
-.status-detail { font-size: 12px; color: var(--muted); min-height: 18px; display: flex; gap: 8px;
+.status-detail { font-size: 12px; color: var(--muted); min-height: 22px; display: flex; gap: 8px;
   align-items: center; flex-wrap: wrap; }
+.status-detail button { min-height: 22px; padding: 0 8px; font-size: 12px; }
 .meta { display: flex; flex-wrap: wrap; gap: 4px 12px; font-size: 12px; color: var(--muted);
   min-height: 18px; }
 .message { background: var(--bg); border-radius: 6px; padding: 6px 8px; min-height: calc(3em + 12px); }
