@@ -296,6 +296,9 @@ def assert_no_overflow(sidebar: Any) -> None:
 
 
 def test_fill_template(page: Any, server: RunningServer) -> None:
+    script = httpx.get(f"{server.base}/widget/assist-sidebar.js")
+    assert script.status_code == 200
+    assert script.headers["access-control-allow-origin"] == "*"  # loadable as a module cross-origin
     page.goto(f"{server.base}/agent")  # any page of the service; this one has no favicon request
     result = page.evaluate("""async () => {
         const { fillTemplate } = await import('/widget/assist-sidebar.js');
