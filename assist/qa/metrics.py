@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from pydantic import BaseModel, Field
+from rapidfuzz.distance import Levenshtein
 
 from assist.knowledge import Entry
 from assist.service.logstore import qa as q
@@ -76,31 +77,8 @@ class Metrics(BaseModel):
 
 
 def levenshtein(a: str, b: str) -> int:
-    """Edit distance in O(len(b)) big-integer steps (Myers/Hyyrö bit-parallel algorithm)."""
-    if not a:
-        return len(b)
-    if not b:
-        return len(a)
-    peq: dict[str, int] = {}
-    for i, char in enumerate(a):
-        peq[char] = peq.get(char, 0) | (1 << i)
-    full, top = (1 << len(a)) - 1, 1 << (len(a) - 1)
-    pv, mv, score = full, 0, len(a)
-    for char in b:
-        eq = peq.get(char, 0)
-        xv = eq | mv
-        xh = (((eq & pv) + pv) ^ pv) | eq
-        ph = mv | (~(xh | pv) & full)
-        mh = pv & xh
-        if ph & top:
-            score += 1
-        elif mh & top:
-            score -= 1
-        ph = ((ph << 1) | 1) & full
-        mh = (mh << 1) & full
-        pv = mh | (~(xv | ph) & full)
-        mv = ph & xv
-    return score
+    """Character edit distance (rapidfuzz's C++ implementation: thousands of pairs per page load)."""
+    return Levenshtein.distance(a, b)
 
 
 def percentile(histogram: dict[float, int], fraction: float) -> float | None:
@@ -130,17 +108,18 @@ def compute_metrics(store: SqlLogStore, since: float, until: float, entries: Seq
     """All QA metrics for [since, until). ``entries`` is the live knowledge (for titles and the
     never-used list)."""
     days: dict[int, DayStats] = {}
-    for day, total, suggested, confident in q.daily_messages(store, since, until, threshold, tz_offset_s):
-        days[int(day)] = DayStats(day=_date(int(day)), messages=total, suggested=suggested,
-                                  confident=int(confident or 0))
+    histograms: dict[int, dict[float, int]] = defaultdict(dict)
+    for day, bucket, total, suggested, confident in q.daily_messages(store, since, until, threshold,
+                                                                     tz_offset_s):
+        stats = _day_stats(days, int(day))
+        stats.messages += total
+        stats.suggested += suggested
+        stats.confident += int(confident or 0)
+        histograms[int(day)][float(bucket)] = total
     for day, action, count in q.daily_feedback(store, since, until, tz_offset_s):
-        stats = days.setdefault(int(day), DayStats(day=_date(int(day)), messages=0, suggested=0,
-                                                   confident=0))
+        stats = _day_stats(days, int(day))
         if action in ACTIONS:
             setattr(stats, action, getattr(stats, action) + count)
-    histograms: dict[int, dict[float, int]] = defaultdict(dict)
-    for day, bucket, count in q.daily_latency_histogram(store, since, until, tz_offset_s):
-        histograms[int(day)][float(bucket)] = count
     overall: dict[float, int] = defaultdict(int)
     for day, histogram in histograms.items():
         days[day].latency_p50 = percentile(histogram, 0.5)
@@ -161,6 +140,12 @@ def compute_metrics(store: SqlLogStore, since: float, until: float, entries: Seq
                    totals=totals, days=ordered, risks=risks, risk_totals=risk_totals,
                    most_used=most_used, never_used=never_used, most_edited=most_edited,
                    edit_sample=sample, labels=dict(q.label_counts(store, since, until)))
+
+
+def _day_stats(days: dict[int, DayStats], day: int) -> DayStats:
+    if day not in days:
+        days[day] = DayStats(day=_date(day), messages=0, suggested=0, confident=0)
+    return days[day]
 
 
 def _fill_rates(stats: DayStats) -> None:

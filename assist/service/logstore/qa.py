@@ -134,22 +134,14 @@ def _fetch(store: SqlLogStore, sql: str, params: list) -> list[tuple]:
 
 
 def daily_messages(store: SqlLogStore, since: float, until: float, threshold: float,
-                   tz_offset_s: int) -> list[tuple[int, int, int, int]]:
-    """(day, messages, with a suggestion, with a suggestion scoring >= threshold) per day."""
+                   tz_offset_s: int) -> list[tuple[int, float, int, int, int]]:
+    """(day, latency bucket in ms, messages, with a suggestion, with one scoring >= threshold):
+    one scan gives both the daily counts and the latency histograms."""
     day = _day(store)
-    return _fetch(store, f"SELECT {day} AS d, COUNT(*), COUNT(top_id), "
+    return _fetch(store, f"SELECT {day} AS d, {_LATENCY_BUCKET} AS b, COUNT(*), COUNT(top_id), "
                          "SUM(CASE WHEN top_score >= ? THEN 1 ELSE 0 END) "
-                         f"FROM {store.t('messages')} WHERE ts >= ? AND ts < ? GROUP BY d ORDER BY d",
-                  [tz_offset_s, threshold, since, until])
-
-
-def daily_latency_histogram(store: SqlLogStore, since: float, until: float,
-                            tz_offset_s: int) -> list[tuple[int, float, int]]:
-    """(day, latency bucket in ms, count)."""
-    day = _day(store)
-    return _fetch(store, f"SELECT {day} AS d, {_LATENCY_BUCKET} AS b, COUNT(*) "
                          f"FROM {store.t('messages')} WHERE ts >= ? AND ts < ? GROUP BY d, b",
-                  [tz_offset_s, since, until])
+                  [tz_offset_s, threshold, since, until])
 
 
 def daily_feedback(store: SqlLogStore, since: float, until: float,
