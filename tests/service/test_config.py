@@ -1,0 +1,51 @@
+"""Settings: every field documented, file < environment < flags, token lists from the env."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from assist.config import Settings, load_settings
+from assist.retrieval import RetrievalConfig
+
+DOC = (Path(__file__).parent.parent.parent / "docs" / "configuration.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("name", sorted(Settings.model_fields))
+def test_every_setting_is_documented(name: str) -> None:
+    assert f"| `{name}` |" in DOC
+    assert name == "retrieval" or f"`ASSIST_{name.upper()}`" in DOC
+
+
+@pytest.mark.parametrize("name", sorted(RetrievalConfig.model_fields))
+def test_every_retrieval_setting_is_documented(name: str) -> None:
+    assert f"| `{name}` |" in DOC
+
+
+def test_file_then_environment_then_flags(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "assist.toml"
+    config.write_text('port = 9001\nhost = "0.0.0.0"\ntokens = ["abcdefgh:agent"]\n'
+                      '[retrieval]\ntop_k = 5\n', encoding="utf-8")
+    monkeypatch.setenv("ASSIST_CONFIG", str(config))
+    monkeypatch.setenv("ASSIST_PORT", "9002")
+    monkeypatch.setenv("ASSIST_ORIGINS", "https://*.taobao.com, https://*.jd.com")
+    settings = load_settings(port=None)
+    assert (settings.host, settings.port, settings.tokens) == ("0.0.0.0", 9002, ["abcdefgh:agent"])
+    assert settings.retrieval.top_k == 5
+    assert settings.origins == ["https://*.taobao.com", "https://*.jd.com"]
+    assert load_settings(port=9003).port == 9003
+    monkeypatch.setenv("ASSIST_TOKENS", "tok1-secret:agent,tok2-secret:admin")
+    assert load_settings().tokens == ["tok1-secret:agent", "tok2-secret:admin"]
+
+
+def test_bad_config_says_what(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "assist.toml"
+    config.write_text("prot = 1\n", encoding="utf-8")
+    monkeypatch.setenv("ASSIST_CONFIG", str(config))
+    with pytest.raises(ValidationError, match="prot"):
+        load_settings()
+    config.write_text("port = [\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="cannot read config file"):
+        load_settings()
