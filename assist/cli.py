@@ -14,6 +14,7 @@ from assist.engine import Engine, Message, open_engine
 from assist.index import IndexError_, IndexNotFound
 from assist.knowledge import KnowledgeError
 from assist.models import SuggestResult
+from assist.risk.detector import SEVERITY_LABELS, TYPE_LABELS
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +76,9 @@ def format_result(message: str, result: SuggestResult) -> str:
     """Human-readable suggestions for a terminal."""
     lines = [f"> {message}"]
     for risk in result.risks:
-        lines.append(f"  [风险:{risk.severity}] {risk.type}: {risk.reason} (证据: {risk.evidence})")
+        lines.append(f"  !! 风险[{SEVERITY_LABELS[risk.severity]}] {TYPE_LABELS[risk.type]} "
+                     f"({risk.type}, {risk.source}): {risk.reason}")
+        lines.append(f"      证据: {risk.evidence}")
         lines.append(f"      建议回复: {risk.reply}")
     if not result.scripts:
         lines.append("  (无推荐话术)")
