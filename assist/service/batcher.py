@@ -113,9 +113,10 @@ class Batcher:
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
+        backlog = False  # messages arrived while the last batch ran: they have waited already
         while True:
             await self._wakeup.wait()
-            if self.wait and len(self._queue) < self.max_batch:
+            if self.wait and not backlog and len(self._queue) < self.max_batch:
                 await asyncio.sleep(self.wait)
             batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch:]
             if not self._queue:
@@ -132,6 +133,7 @@ class Batcher:
                     if not pending.future.done():
                         pending.future.set_exception(exc)
                 continue
+            backlog = bool(self._queue)
             self.batches += 1
             self.messages += len(batch)
             for pending, result in zip(batch, results, strict=True):
