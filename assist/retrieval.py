@@ -67,15 +67,18 @@ class Retrieval:
                 for h in self.policies]
 
 
-def _grams(text: str) -> set[str]:
+def _grams(text: str) -> frozenset[str]:
     chars = [c for c in text if not c.isspace()]
-    return set(chars) | {a + b for a, b in zip(chars, chars[1:], strict=False)}
+    return frozenset(chars) | {a + b for a, b in zip(chars, chars[1:], strict=False)}
+
+
+def _dice(q: frozenset[str], c: frozenset[str]) -> float:
+    return 2 * len(q & c) / (len(q) + len(c)) if q and c else 0.0
 
 
 def lexical_overlap(query: str, candidate: str) -> float:
     """Dice overlap of character unigrams+bigrams: robust to Chinese word boundaries."""
-    q, c = _grams(query), _grams(candidate)
-    return 2 * len(q & c) / (len(q) + len(c)) if q and c else 0.0
+    return _dice(_grams(query), _grams(candidate))
 
 
 class Retriever:
@@ -86,34 +89,51 @@ class Retriever:
         self.index = index
         self.embedder = embedder
         self.config = config or RetrievalConfig()
+        # Row n-grams once per index, not once per candidate per message: the lexical re-score
+        # is pure Python and otherwise dominates the time after embedding.
+        self._row_grams = [_grams(row.norm) for row in index.rows]
 
     def suggest(self, text: str) -> Retrieval:
         return self.suggest_many([text])[0]
 
     def suggest_many(self, texts: Sequence[str]) -> list[Retrieval]:
-        """Batch API: one embedder call for all messages that have content."""
+        """Batch API: one embedder call, one FAISS search, one background product per batch."""
         prepared = [normalise(t) for t in texts]
-        wanted = [p.text for p in prepared if p.has_content]
-        vectors = iter(self.embedder.encode(wanted)) if wanted else iter(())
-        return [self.rank(p, next(vectors)) if p.has_content else Retrieval(p) for p in prepared]
+        content = [p for p in prepared if p.has_content]
+        if not content:
+            return [Retrieval(p) for p in prepared]
+        vectors = self.embedder.encode([p.text for p in content])
+        scores, ids = ann.search(self.index.ann, vectors, self.config.candidates)
+        background = (np.max(vectors @ self.index.background.T, axis=1) if len(self.index.background)
+                      else np.full(len(content), -1.0))
+        ranked = iter([self._rank(p, s, i, float(b)) for p, s, i, b
+                       in zip(content, scores.tolist(), ids.tolist(), background, strict=True)])
+        return [next(ranked) if p.has_content else Retrieval(p) for p in prepared]
 
     def rank(self, message: Normalised, vector: np.ndarray) -> Retrieval:
         """Rank entries for one normalised message and its embedding."""
+        scores, ids = ann.search(self.index.ann, vector[None, :], self.config.candidates)
+        background = float(np.max(self.index.background @ vector)) if len(
+            self.index.background) else -1.0
+        return self._rank(message, scores[0].tolist(), ids[0].tolist(), background)
+
+    def _rank(self, message: Normalised, scores: list[float], ids: list[int],
+              background: float) -> Retrieval:
         cfg = self.config
-        scores, ids = ann.search(self.index.ann, vector[None, :], cfg.candidates)
+        query = _grams(message.text)
         best: dict[int, EntryHit] = {}
-        for cosine, row_id in zip(scores[0].tolist(), ids[0].tolist(), strict=True):
+        for cosine, row_id in zip(scores, ids, strict=True):
             if row_id < 0:
                 continue
             row = self.index.rows[row_id]
-            lexical = lexical_overlap(message.text, row.norm)
-            score = (1 - cfg.lexical_weight) * cosine + cfg.lexical_weight * lexical
             current = best.get(row.entry)
+            semantic = (1 - cfg.lexical_weight) * cosine
+            if current is not None and semantic + cfg.lexical_weight <= current.score:
+                continue  # even a perfect lexical match could not beat this entry's best row
+            score = semantic + cfg.lexical_weight * _dice(query, self._row_grams[row_id])
             if current is None or score > current.score:
                 best[row.entry] = EntryHit(self.index.entries[row.entry], score, cosine, row.text)
         hits = sorted(best.values(), key=lambda h: h.score, reverse=True)
-        background = float(np.max(self.index.background @ vector)) if len(
-            self.index.background) else -1.0
         return self._select(message, hits, background)
 
     def _select(self, message: Normalised, hits: list[EntryHit], background: float) -> Retrieval:
