@@ -18,7 +18,7 @@ from fastapi import FastAPI
 
 from assist.config import Settings
 from assist.engine import Engine
-from assist.service import api, qa, static, ws
+from assist.service import api, qa, redact, static, ws
 from assist.service.auth import TokenStore, build_tokens
 from assist.service.batcher import Batcher, CachingEmbedder
 from assist.service.hub import Hub
@@ -69,6 +69,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
                tokens: TokenStore | None = None, log_prefix: str = "") -> FastAPI:
     """The service app. ``engine``/``tokens`` may be given (tests, the CLI); else from settings."""
     settings = settings or Settings()
+    redact.install()
     if tokens is None:
         tokens, _ = build_tokens(settings.tokens, settings.dev, settings.data)
 
