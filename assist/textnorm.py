@@ -24,6 +24,11 @@ _SPACES = re.compile(r"\s+")
 # 亲 only as a form of address (start, or before punctuation), never inside 亲肤/亲戚.
 _CLAUSE_END = r"[\s,.!?~、,。!?]"
 _LEADING_FILLER = re.compile(rf"^(?:亲爱的|亲亲|亲|hi|hello|您好|你好)(?={_CLAUSE_END}|$){_CLAUSE_END}*")
+# What buyers put in front of a pasted number or link ("订单 2198…", "圆通 YT77…", "链接:…"):
+# with the identifier gone, such a label alone asks nothing.
+_IDENTIFIER_LABEL = re.compile(
+    r"^(?:我的|我|这个|这是)?(?:订单号?|单号|运单号?|快递单?号?|物流单?号?|编号|链接|宝贝|商品|"
+    r"顺丰|圆通|中通|申通|韵达|百世|极兔|邮政|ems|京东|德邦|天天)*(?:是|码)?[\s:#,.。]*$")
 _TRAILING_PARTICLES = re.compile(rf"(?<=[\u4e00-\u9fff])(?:呢|哈|呀|啦|哦|噢|哟|喔|滴)+(?={_CLAUSE_END}|$)")
 
 
@@ -43,8 +48,10 @@ class Normalised:
 def normalise(raw: str) -> Normalised:
     """Normalise chat text; see the module docstring for what is removed and why."""
     text = unicodedata.normalize("NFKC", raw).lower()
-    text = _URL.sub(" ", text)
-    text = _LONG_NUMBER.sub(" ", text)
+    without_ids = _LONG_NUMBER.sub(" ", _URL.sub(" ", text))
+    if without_ids != text and _IDENTIFIER_LABEL.match(without_ids.replace(" ", "")):
+        return Normalised("", has_content=False)
+    text = without_ids
     text = _EMOTICON_CODE.sub(" ", text)
     text = "".join(" " if _is_emoji(c) else c for c in text)
     text = _REPEATED_PUNCT.sub(r"\1", text)
