@@ -15,6 +15,11 @@ HNSW_THRESHOLD = 20_000
 HNSW_NEIGHBOURS = 32
 HNSW_EF_SEARCH = 128
 
+# FAISS parallelises one search over OpenMP threads whose spin-waiting, on a 2-core machine
+# shared with the embedder and the event loop, cost more than the scan itself (profiled under
+# load). Searches here are small; the service gets its parallelism from batching instead.
+faiss.omp_set_num_threads(1)
+
 
 def choose_kind(n_vectors: int) -> AnnKind:
     return "hnsw" if n_vectors >= HNSW_THRESHOLD else "flat"

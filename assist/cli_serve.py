@@ -54,8 +54,11 @@ def serve(knowledge: Path | None, index: Path | None, data: Path | None, host: s
     click.echo(f"serving index {engine.version} on {base} (API docs at {base}/docs)", err=True)
     app = create_app(settings, engine=engine, tokens=tokens)
     # ws_max_size: frames far beyond the text limit are cut off by the protocol layer (close 1009).
+    # No permessage-deflate: frames are small and compressing them was the largest single cost
+    # of the event loop under load.
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="info",
-                ws_max_size=max(1 << 20, settings.max_text_bytes * 8), timeout_graceful_shutdown=15)
+                ws_max_size=max(1 << 20, settings.max_text_bytes * 8), ws_per_message_deflate=False,
+                timeout_graceful_shutdown=15)
 
 
 @click.command()

@@ -49,8 +49,9 @@ class Settings(BaseSettings):
     heartbeat_s: float = Field(20.0, gt=0, description="Seconds between server pings; a connection "
                                                        "silent for 3 intervals is dropped.")
     send_queue: int = Field(512, ge=1, description="Frames queued to a slow client before it is dropped.")
-    batch_wait_ms: float = Field(2.0, ge=0, description="How long the first message of a batch waits "
-                                                         "for others before embedding.")
+    batch_wait_ms: float = Field(0.0, ge=0, description="How long the first message of an idle batcher "
+                                                         "waits for others (0: batches form from the "
+                                                         "backlog while the previous one runs).")
     batch_max: int = Field(64, ge=1, description="Most messages embedded in one call.")
     cache_size: int = Field(20000, ge=0, description="Embeddings of repeated texts kept (LRU).")
 

@@ -1,10 +1,10 @@
 """Micro-batching: concurrent messages share one embedding call, run off the event loop.
 
 One sentence per embedder call costs about ten times more per sentence than a batch, so the
-batcher collects messages: the first one of a batch waits at most ``wait_ms`` for company (or
-until ``max_batch``), then the batch runs in a worker thread while the next one gathers. Under
-load the worker is always busy and batches form by themselves; at light load a message waits
-only ``wait_ms``.
+batcher collects messages: a batch runs in a worker thread while the next one gathers, so under
+load the worker is always busy and batches form by themselves. The first message reaching an
+idle batcher may wait ``wait_ms`` for company; the default 0 (continuous batching) measured best
+both at light load (no wait at all) and at 200 connections (benchmarks/load.py).
 
 Each batch reads the engine reference once, when it starts: a hot re-index swaps the reference
 and batches already running finish on the engine they started with.
@@ -80,7 +80,7 @@ class _Pending:
 class Batcher:
     """``await batcher.suggest(message)`` → (result, index_version), batched with its neighbours."""
 
-    def __init__(self, engine: Callable[[], Engine], wait_ms: float = 2.0, max_batch: int = 64) -> None:
+    def __init__(self, engine: Callable[[], Engine], wait_ms: float = 0.0, max_batch: int = 64) -> None:
         self._engine = engine
         self.wait = wait_ms / 1000
         self.max_batch = max_batch
