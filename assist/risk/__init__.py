@@ -10,18 +10,22 @@ from __future__ import annotations
 from pathlib import Path
 
 from assist.index import LISTS_DIR, LoadedIndex
+from assist.risk.config import RiskConfig
 from assist.risk.detector import RiskDetector
 from assist.risk.lists import load_lists
 
-__all__ = ["RiskDetector", "build_detector", "detector_for_lists"]
+__all__ = ["RiskConfig", "RiskDetector", "build_detector", "detector_for_lists"]
 
 
-def detector_for_lists(folder: Path | None) -> RiskDetector:
+def detector_for_lists(folder: Path | None, config: RiskConfig | None = None) -> RiskDetector:
     """A detector using the built-in lists plus the admin lists in ``folder``."""
-    return RiskDetector(load_lists(folder))
+    return RiskDetector(load_lists(folder), config)
 
 
-def build_detector(index: LoadedIndex | None) -> RiskDetector:
-    """The detector for a loaded index: its version's lists, else the built-in defaults."""
+def build_detector(index: LoadedIndex | None, config: RiskConfig | None = None) -> RiskDetector:
+    """The detector for a loaded index: its version's lists, else the built-in defaults.
+
+    ``config`` holds the semantic thresholds (``RiskConfig()`` defaults when omitted).
+    """
     folder = index.path / LISTS_DIR if index is not None else None
-    return detector_for_lists(folder if folder is not None and folder.is_dir() else None)
+    return detector_for_lists(folder if folder is not None and folder.is_dir() else None, config)

@@ -3,8 +3,9 @@
 Photos and videos are normal (buyers show defects); plain PDFs and Office Open XML files are
 fine. What is flagged: programs and scripts, archives (they hide what is inside), macro
 documents, legacy Office files (they can carry macros), a harmless-looking extension before
-a dangerous one (``清单.xls.exe``), bidi/padding tricks in the name, and a name that disagrees
-with its MIME type or its magic bytes (an ``.jpg`` that starts with ``MZ``).
+a dangerous one (``清单.xls.exe``), bidi/padding tricks in the name, HTML or script in the name
+(``<img src=x onerror=…>.jpg`` probes whatever displays it), and a name that disagrees with its
+MIME type or its magic bytes (an ``.jpg`` that starts with ``MZ``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import binascii
 from dataclasses import dataclass
 
 from assist.models import Attachment, Severity
+from assist.risk.markup import has_markup
 
 EXECUTABLE = frozenset({
     "exe", "scr", "bat", "cmd", "com", "pif", "cpl", "msi", "msp", "msc", "dll", "sys", "drv",
@@ -90,6 +92,9 @@ def check_attachment(attachment: Attachment) -> FileFinding | None:
     if label != name:
         return FileFinding(label, "block", "bidi_name",
                            "文件名里藏了反向显示字符,看起来的扩展名是假的")
+    if has_markup(name):
+        return FileFinding(name, "block", "markup_name",
+                           "文件名里含网页代码/脚本,是在试探系统漏洞,不要打开或下载")
     exts = _extensions(name)
     ext = exts[0] if exts else ""
     magic = _magic_kind(attachment.head_b64)

@@ -12,8 +12,10 @@ from collections.abc import Sequence
 from assist.models import Attachment, Risk, Severity
 from assist.retrieval import EntryHit
 from assist.risk.attachments import check_attachments
-from assist.risk.intents import INNOCENT, match_intents, pretext
+from assist.risk.config import RiskConfig
+from assist.risk.intents import ASKS_TO_OPEN, INNOCENT, SHOP_LINK_TROUBLE, match_intents, pretext
 from assist.risk.lists import HostLists
+from assist.risk.markup import MarkupFinding, find_markup
 from assist.risk.semantic import semantic_risks
 from assist.risk.text import Folded, fold
 from assist.risk.urls import LinkChecker, LinkFinding
@@ -61,24 +63,38 @@ def _risk(type_: str, severity: Severity, reason: str, evidence: str,
                 reply=RULE_REPLIES.get(rule, REPLIES[type_]), source="rule", rule=rule)
 
 
-class RiskDetector:
-    """Rules (links, files, intents) plus the semantic matches the retriever found."""
+SCRIPT_REASON = "消息含可执行脚本/伪装链接({what}),点击或复制到浏览器会运行对方的代码,不要点击。"
+_SCRIPT_WHAT = {"script_url": "javascript:/data: 网址", "markup": "带脚本或事件的网页代码"}
 
-    def __init__(self, lists: HostLists) -> None:
+
+class RiskDetector:
+    """Rules (links, markup, files, intents) plus the semantic matches the retriever found."""
+
+    def __init__(self, lists: HostLists, config: RiskConfig | None = None) -> None:
         self.links = LinkChecker(lists)
+        self.config = config or RiskConfig()
 
     def detect(self, text: str, attachments: Sequence[Attachment] = (),
                semantic: Sequence[EntryHit] = ()) -> list[Risk]:
         """All risks in one message, one per type, most severe first."""
         folded = fold(text)
         links = self.links.find(folded)
-        similar = [r for r in semantic_risks(text, semantic) if not self._contradicted(r, folded, links)]
-        return merge(self._rule_risks(folded, links, attachments) + similar)
+        markup = find_markup(folded)
+        similar = []
+        for risk in semantic_risks(text, semantic, self.config.semantic_min_score):
+            if self._contradicted(risk, folded, links):
+                continue
+            if risk.type == "phishing_link" and not links and markup is None:
+                risk = self._without_link(risk, folded)
+            if risk is not None:
+                similar.append(risk)
+        return merge(self._rule_risks(folded, links, markup, attachments) + similar)
 
     def rule_risks(self, text: str, attachments: Sequence[Attachment] = ()) -> list[Risk]:
         """The fast stage alone (no embedding), merged like ``detect``."""
         folded = fold(text)
-        return merge(self._rule_risks(folded, self.links.find(folded), attachments))
+        return merge(self._rule_risks(folded, self.links.find(folded), find_markup(folded),
+                                      attachments))
 
     @staticmethod
     def _contradicted(risk: Risk, folded: Folded, links: list[LinkFinding]) -> bool:
@@ -88,10 +104,29 @@ class RiskDetector:
         innocent = INNOCENT.get(risk.type)
         return bool(innocent and innocent.search(folded.text))
 
-    def _rule_risks(self, folded: Folded, links: list[LinkFinding],
+    def _without_link(self, risk: Risk, folded: Folded) -> Risk | None:
+        """A phishing match in a message with no link: there is nothing to open yet.
+
+        Dropped when the buyer reports that the shop's own link fails; kept when the text asks
+        the agent to open, click or scan something (the link is the next message); otherwise
+        only a hint, since the resemblance alone is weak evidence.
+        """
+        if SHOP_LINK_TROUBLE.search(folded.text):
+            return None
+        if ASKS_TO_OPEN.search(folded.text):
+            return risk
+        return risk.model_copy(update={
+            "severity": self.config.unlinked_phishing_severity,
+            "reason": risk.reason + "。消息里还没有链接,对方若发来链接不要打开"})
+
+    def _rule_risks(self, folded: Folded, links: list[LinkFinding], markup: MarkupFinding | None,
                     attachments: Sequence[Attachment]) -> list[Risk]:
         risks: list[Risk] = []
-        foreign_link = None
+        foreign_link: LinkFinding | MarkupFinding | None = None
+        if markup is not None:
+            foreign_link = markup
+            risks.append(_risk("phishing_link", "block", SCRIPT_REASON.format(
+                what=_SCRIPT_WHAT[markup.code]), markup.evidence, markup.span, "link." + markup.code))
         for link in links:
             if not link.allowed and foreign_link is None:
                 foreign_link = link
@@ -109,11 +144,20 @@ class RiskDetector:
         if foreign_link is not None:
             found = pretext(folded)
             if found:
-                severity: Severity = "block" if foreign_link.severity == "block" else "warn"
-                risks.append(_risk("click_for_me", severity,
-                                   f"找借口让客服打开站外链接 {foreign_link.host},这是钓鱼的典型说辞。",
-                                   found[0], found[1], "click.pretext_link"))
+                risks.append(self._pretext_risk(foreign_link, found))
         return risks
+
+    @staticmethod
+    def _pretext_risk(link: LinkFinding | MarkupFinding,
+                      found: tuple[str, tuple[int, int]]) -> Risk:
+        if isinstance(link, MarkupFinding):
+            severity: Severity = "block"
+            what = "含脚本的链接"
+        else:
+            severity = "block" if link.severity == "block" else "warn"
+            what = f"站外链接 {link.host}"
+        return _risk("click_for_me", severity, f"找借口让客服打开{what},这是钓鱼的典型说辞。",
+                     found[0], found[1], "click.pretext_link")
 
 
 def merge(risks: Sequence[Risk]) -> list[Risk]:

@@ -16,13 +16,20 @@ from assist.models import RiskType, Severity
 from assist.risk.text import Folded
 
 _P = r"(?:淘宝|天猫|支付宝|阿里巴?巴?|京东|拼多多|千牛|菜鸟|平台|官方|小二|旺旺)"  # platform
-_STAFF = (r"(?:小二|官方|工作人员|专员|风控|安全中心|规则中心|审核|招商|服务部|客服中心|客服部|"
+_STAFF = (r"(?:小二|官方|工作人员|专员|风控|安全中心|安全部|规则中心|审核|招商|服务部|客服中心|客服部|"
           r"监管局|工商局|市场监管|消协|执法|稽查|理赔|经理|运营部)")
 _I_AM = r"(?:我是|我们是|本人是|这里是|这边是|我这边是|我这里是|我是来自)"
+# Who is speaking, with or without 是: "本人支付宝官方客服", "我这边淘宝规则中心", "这里是京东…".
+_SELF = r"(?:(?<![让叫给找问跟和向])(?:本人|我们?(?:这边|这里)?)|(?:^|(?<=[,。!?\s]))(?:这边|这里))"
+# What follows a platform title when the buyer is only naming where they shop or who they asked.
+_NOT_A_TITLE = r"(?!旗舰|店|自营|直营|渠道|网|app|买|购|下单|说|那|让|叫|回复|介入|处理过|电话)"
 _CHAT = r"(?:微信|weixin|wechat|vx|v信|薇信|威信|徽信|wx|qq|扣扣|企鹅|tg|telegram|纸飞机|whatsapp|line|钉钉)"
 _PHONE = r"(?:电话|手机号?|联系方式|号码|tel)"
 _CODE = (r"(?:验证码|校验码|动态码|短信码|确认码|安全码|动态密码|授权码|(?<![a-z])(?:otp|code)(?![a-z])"
          r"|\d位码|\d位数字?)")
+# Where money would go outside the platform (not 账号, which buyers mean as their login).
+_PAYEE = (r"(?:卡号|银行卡号?|银行账[号户]|收款(?:二维)?码|收钱码|付款码|收款账[号户]|收款人|"
+          r"支付宝(?:账号|账户|号)|对公账[户号]|账户(?!名|余额|安全|里|被|异常))")
 _GIVE_ME = r"(?:发(?:给)?我|给我|告诉我|报给?我|报一下|念(?:一?下|给我)|截图给我|发过来|提供|是多少)"
 _WHO = r"(?:朋友|同事|家人|老公|老婆|媳妇|女朋友|男朋友|对象|室友|哥|姐|妹|弟|妈|爸|亲戚|同学)"
 _OBJECT = (r"(?:链接|网址|网站|网页|页面|二维码|码|文件|附件|压缩包|安装包|软件|app|插件|小程序|"
@@ -64,6 +71,9 @@ RULES: tuple[IntentRule, ...] = (
     IntentRule("impersonation.self_claim", "impersonation", "warn",
                _r(rf"{_I_AM}[^,。!?]{{0,10}}?{_STAFF}"),
                "对方自称平台/官方/监管人员。平台通知只走千牛后台和站内信,不会在旺旺里找客服处理。"),
+    IntentRule("impersonation.titled", "impersonation", "warn",
+               _r(rf"{_SELF}(?:就是|是|为|系)?(?:来自)?{_P}[^,。!?]{{0,4}}?{_STAFF}{_NOT_A_TITLE}"),
+               "对方以平台/官方人员的身份说话。平台通知只走千牛后台和站内信,不会在旺旺里找客服处理。"),
     IntentRule("impersonation.insider", "impersonation", "warn",
                _r(r"我是(?:你们|贵)(?:店铺?|公司)的?(?:运营|老板|店长|主管|财务|技术)"),
                "对方自称店铺内部人员,内部人员不会通过买家旺旺要账号或改价。"),
@@ -83,9 +93,8 @@ RULES: tuple[IntentRule, ...] = (
                   r"|(?:银行|网银)(?:转账|汇款)|对公(?:账户|转账)|(?:转账|汇款|打款|打钱)给你"),
                "要求绕过平台直接转账。平台外付款没有交易保障,也违反平台规则。"),
     IntentRule("payment.ask_account", "off_platform_payment", "warn",
-               _r(r"(?:卡号|银行卡号?|收款码|收款账号|支付宝账号|对公账户)[^,。!?]{0,6}"
-                  r"(?:给我|发我|告诉我|多少|是啥|是什么)|(?:给我|发我|告诉我)[^,。!?]{0,4}"
-                  r"(?:卡号|收款码|收款账号|支付宝账号)"),
+               _r(rf"{_PAYEE}[^,。!?]{{0,6}}(?:给我|发我|告诉我|多少|是啥|是什么)"
+                  rf"|(?:给|发|报|留|告诉|提供)(?:我|一下|下|个|一个)*(?:你|你们)?的?{_PAYEE}"),
                "索要收款卡号/收款码,意在平台外付款。"),
     IntentRule("payment.off_platform", "off_platform_payment", "warn",
                _r(r"私下交易|线下(?:交易|付款|支付)|不(?:想|用)?走(?:淘宝|天猫|京东|平台|支付宝|系统)|绕过平台"
@@ -202,6 +211,14 @@ def pretext(folded: Folded) -> tuple[str, tuple[int, int]] | None:
     return folded.evidence(hit.start(), hit.end()) if hit else None
 
 
+
+# The message itself asks the agent to open, click, scan or log in to something.
+ASKS_TO_OPEN = _r(rf"(?:帮我|替我|你(?!们|家)|麻烦|请)[^,。!?]{{0,6}}?(?:{_STRONG_ACT}|{_WEAK_ACT})"
+                  rf"|{_OBJECT}[^。!?]{{0,6}}?(?:{_STRONG_ACT}|打开|点一?下|点进|进去)|{PRETEXT.pattern}")
+# A buyer reporting that a link the shop sent does not work: no link of theirs to fear.
+SHOP_LINK_TROUBLE = _r(r"(?:你|你们|客服|店家|商家|卖家|店铺|亲)(?:刚才|刚刚|之前|上次)?(?:发|给)(?:我)?的?"
+                       r"(?:链接|网址|地址|页面|二维码)"
+                       r"|(?:链接|网址|页面)[^,。!?]{0,4}(?:打不开|点不开|进不去|没反应|失效|过期|404|加载不出)")
 
 # Innocent readings of a type: they veto the rule and a semantic match alike.
 INNOCENT: dict[str, re.Pattern[str]] = {"verification_code": _CODE_TROUBLE}

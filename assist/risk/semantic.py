@@ -3,8 +3,9 @@
 The retriever already embedded the message and returned the risk entries whose cosine clears
 ``RetrievalConfig.risk_min_score``; admins teach new scam phrasings by adding such entries.
 Embeddings alone confuse "你们能开发票吗" with invoice bait, so a match must also clear
-``MIN_SCORE`` on the retriever's blended score (cosine plus character overlap), and the
-detector drops matches that the rule stage has evidence against (see ``detector.py``).
+``RiskConfig.semantic_min_score`` on the retriever's blended score (cosine plus character
+overlap), and the detector drops matches that the rule stage has evidence against and softens
+phishing matches in messages without a link (see ``detector.py``).
 """
 
 from __future__ import annotations
@@ -15,11 +16,9 @@ from assist.models import Risk
 from assist.retrieval import EntryHit
 
 MAX_EVIDENCE = 80
-# Calibrated on the dev split of benchmarks/data/risk_set.jsonl (benchmarks/risk.py).
-MIN_SCORE = 0.53
 
 
-def semantic_risks(text: str, hits: Sequence[EntryHit], min_score: float = MIN_SCORE) -> list[Risk]:
+def semantic_risks(text: str, hits: Sequence[EntryHit], min_score: float) -> list[Risk]:
     """One Risk per matching risk entry (the caller dedupes per type)."""
     risks = []
     evidence = text if len(text) <= MAX_EVIDENCE else text[: MAX_EVIDENCE - 1] + "…"
