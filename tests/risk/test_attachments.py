@@ -45,6 +45,9 @@ OLE = b64(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
     ("款式.7z", "", None, "archive", "warn"),
     ("照片.heic", "image/heic", PK, "magic_mismatch", "warn"),
     ("采购明细.xls", "application/vnd.ms-excel", OLE, "legacy_office", "warn"),
+    ("‹img src=x onerror=alert(1)>.jpg", "image/jpeg", JPG, "markup_name", "block"),
+    ("<script>alert(1)</script>.png", "image/png", PNG, "markup_name", "block"),
+    ("a&lt;svg onload=x&gt;.jpg", "image/jpeg", JPG, "markup_name", "block"),
 ])
 def test_dangerous_files(name: str, mime: str, head: str | None, code: str, severity: str) -> None:
     finding = check_attachment(Attachment(name=name, mime=mime, size=1000, head_b64=head))
@@ -65,6 +68,7 @@ def test_dangerous_files(name: str, mime: str, head: str | None, code: str, seve
     ("no-extension", "", None),
     ("photo.webp", "image/webp", b64(b"RIFF\x24\x00\x00\x00WEBPVP8 ")),
     ("坏的.jpg", "image/jpeg", "not base64 at all!!"),
+    ("身高<165>.jpg", "image/jpeg", JPG),
 ])
 def test_photos_videos_and_plain_documents_are_normal(name: str, mime: str, head: str | None) -> None:
     assert check_attachment(Attachment(name=name, mime=mime, size=1000, head_b64=head)) is None

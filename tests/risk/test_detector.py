@@ -6,10 +6,12 @@ import statistics
 import time
 
 import pytest
+from pydantic import ValidationError
 
 from assist.knowledge import Entry
 from assist.models import RISK_TYPES, Attachment
 from assist.retrieval import EntryHit
+from assist.risk import RiskConfig, build_detector, detector_for_lists
 from assist.risk.detector import REPLIES, merge
 
 HARD_NEGATIVES = [
@@ -105,3 +107,39 @@ def test_rule_stage_is_fast(detector) -> None:
         detector.rule_risks(text)
         samples.append(time.perf_counter() - start)
     assert statistics.median(samples) < 0.001
+
+
+@pytest.mark.parametrize("text, severity", [
+    ("你发的链接打不开", None),  # the shop's own link: nothing to fear
+    ("链接点不开,是不是失效了", None),
+    ("拍不下来,链接发你了你点进去看看", "block"),  # asks the agent to open it: the link is next
+    ("我扫不了这个码,你扫一下", "block"),
+    ("这个宝贝我在别处看到的", "info"),  # resemblance alone, no link yet: a hint
+])
+def test_semantic_phishing_without_a_link(detector, text: str, severity: str | None) -> None:
+    risks = [r for r in detector.detect(text, [], [_hit("phishing_link", "block", 0.8)])
+             if r.type == "phishing_link"]
+    assert [r.severity for r in risks] == ([severity] if severity else [])
+    if severity == "info":
+        assert "还没有链接" in risks[0].reason
+
+
+def test_semantic_phishing_with_a_foreign_link_keeps_its_severity(detector) -> None:
+    risks = detector.detect("看下这个 http://shop-x.example.org/a", [],
+                            [_hit("phishing_link", "block", 0.8)])
+    assert [(r.type, r.severity, r.source) for r in risks] == [("phishing_link", "block", "semantic")]
+
+
+def test_risk_config_sets_the_semantic_thresholds() -> None:
+    strict = detector_for_lists(None, RiskConfig(semantic_min_score=0.75,
+                                                 unlinked_phishing_severity="warn"))
+    assert strict.detect("有个事想请你帮忙", [], [_hit("verification_code", "block", 0.7)]) == []
+    (risk,) = strict.detect("这个宝贝我在别处看到的", [], [_hit("phishing_link", "block", 0.8)])
+    assert risk.severity == "warn"
+    config = RiskConfig(semantic_min_score=0.6)
+    assert build_detector(None, config).config is config
+    assert build_detector(None).config == RiskConfig()
+    with pytest.raises(ValidationError):
+        RiskConfig(semantic_min_score=1.5)
+    with pytest.raises(ValidationError):
+        RiskConfig(min_score=0.5)  # a typo is an error, not a silent default
