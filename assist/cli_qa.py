@@ -1,4 +1,5 @@
-"""``assist qa export|report|promote``: the QA review from the command line (daily jobs, scripts)."""
+"""``assist qa export|report|promote|rebuild-summaries``: the QA review from the command line
+(daily jobs, scripts)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from assist.cli import index_option, knowledge_option
 from assist.cli_serve import data_option
 from assist.config import Settings, load_settings
 from assist.knowledge import Entry, KnowledgeError, load_knowledge
-from assist.qa.timespec import local_offset_s, parse_time
+from assist.qa.timespec import parse_time
 from assist.service.logstore import MessageQuery, open_log_store
 from assist.service.logstore import qa as q
 from assist.service.logstore.base import SqlLogStore
@@ -70,24 +71,51 @@ def export(fmt: str, since: str | None, until: str | None, data: Path | None, lo
 @click.option("--until", default=None, help="Up to (exclusive) [default: now].")
 @click.option("--threshold", type=click.FloatRange(0, 1), default=0.6, show_default=True,
               help="Top score that counts as a confident suggestion (coverage).")
+@click.option("--tz-offset", type=click.FloatRange(-14, 14), default=None,
+              help="Days in UTC+HOURS [default: the log's own day offset, UTC+8 unless rebuilt "
+                   "otherwise; another offset scans the raw rows].")
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON instead of tables.")
 @knowledge_option
 @data_option
 @log_store_option
-def report(since: str, until: str | None, threshold: float, as_json: bool, knowledge: Path | None,
-           data: Path | None, log_store: str | None) -> None:
-    """Print the QA metrics (acceptance, coverage, entries, edits, risks, latency) per day."""
+def report(since: str, until: str | None, threshold: float, tz_offset: float | None, as_json: bool,
+           knowledge: Path | None, data: Path | None, log_store: str | None) -> None:
+    """Print the QA metrics (acceptance, coverage, entries, edits, risks, latency) per day, over
+    the whole days the range touches."""
     from assist.qa.metrics import compute_metrics, format_report
 
     settings = load_settings(knowledge=knowledge, data=data, log_store=log_store)
     start = _time(since, "--since") or 0.0
     end = _time(until, "--until") or time.time() + 1
+    offset = None if tz_offset is None else round(tz_offset * 3600)
     store = _store(settings)
     try:
-        metrics = compute_metrics(store, start, end, _entries(settings), threshold, local_offset_s())
+        metrics = compute_metrics(store, start, end, _entries(settings), threshold, offset)
     finally:
         store.close()
     click.echo(metrics.model_dump_json(indent=2) if as_json else format_report(metrics))
+
+
+@qa.command("rebuild-summaries")
+@click.option("--tz-offset", type=click.FloatRange(-14, 14), default=None,
+              help="Count days in UTC+HOURS from now on [default: keep the current offset, "
+                   "UTC+8 for a new log].")
+@data_option
+@log_store_option
+def rebuild_summaries(tz_offset: float | None, data: Path | None, log_store: str | None) -> None:
+    """Recount the daily counters behind the metrics from the raw log (one transaction; the
+    service's writes wait for it). Stores from before the counters are rebuilt when first opened."""
+    from assist.service.logstore import summaries
+
+    store = _store(load_settings(data=data, log_store=log_store))
+    try:
+        started = time.perf_counter()
+        count = summaries.rebuild(store, None if tz_offset is None else round(tz_offset * 3600))
+        _, offset = summaries.state(store)
+    finally:
+        store.close()
+    click.echo(f"rebuilt {count} daily counters (days in UTC{offset / 3600:+g}) "
+               f"in {time.perf_counter() - started:.1f}s")
 
 
 def _entries(settings: Settings) -> list[Entry]:

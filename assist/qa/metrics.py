@@ -1,22 +1,28 @@
-"""QA metrics over a time range: acceptance, coverage, entry use, edits, risks, latency.
+"""QA metrics over whole local days: acceptance, coverage, entry use, edits, risks, latency.
 
-Every figure comes from a few GROUP BY queries over covering indexes (see
-``assist.service.logstore.qa``), so the cost grows with the range, not with the whole log.
-Edit drift is the one figure computed in Python: it reads the newest ``edit_sample`` edits.
+The counts come from the daily counters the log writer keeps (``assist.service.logstore.summaries``),
+so a month costs about what a day does; a day offset other than the counters' own, or a threshold
+off the 0.01 grid, is answered from the raw rows instead (same figures, cost grows with the range).
+Feedback counts on its message's day. Edit drift is the one figure computed in Python: it reads
+the newest ``edit_sample`` edits given in the range.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Literal
 
 from pydantic import BaseModel, Field
 from rapidfuzz.distance import Levenshtein
 
 from assist.knowledge import Entry
+from assist.qa.tally import Tally, from_raw, from_summaries
 from assist.service.logstore import qa as q
+from assist.service.logstore import summaries
 from assist.service.logstore.base import SqlLogStore
 
 ACTIONS = ("accepted", "edited", "dismissed")
@@ -61,10 +67,11 @@ class RiskDay(BaseModel):
 
 
 class Metrics(BaseModel):
-    since: float
-    until: float
+    since: float = Field(description="start of the first local day (the range is whole days)")
+    until: float = Field(description="end of the last local day (exclusive)")
     threshold: float
     tz_offset_s: int
+    source: Literal["summaries", "raw"] = Field(description="daily counters, or a scan of the rows")
     totals: DayStats
     days: list[DayStats]
     risks: list[RiskDay]
@@ -102,50 +109,58 @@ def _rate(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
+def day_range(since: float, until: float, tz_offset_s: int) -> tuple[int, int]:
+    """The local days [first, end) that [since, until) touches."""
+    return (math.floor((since + tz_offset_s) / q.DAY), math.ceil((until + tz_offset_s) / q.DAY))
+
+
 def compute_metrics(store: SqlLogStore, since: float, until: float, entries: Sequence[Entry],
-                    threshold: float = 0.6, tz_offset_s: int = 8 * 3600, top: int = 15,
-                    edit_sample: int = 5000) -> Metrics:
-    """All QA metrics for [since, until). ``entries`` is the live knowledge (for titles and the
-    never-used list)."""
-    days: dict[int, DayStats] = {}
-    histograms: dict[int, dict[float, int]] = defaultdict(dict)
-    for day, bucket, total, suggested, confident in q.daily_messages(store, since, until, threshold,
-                                                                     tz_offset_s):
-        stats = _day_stats(days, int(day))
-        stats.messages += total
-        stats.suggested += suggested
-        stats.confident += int(confident or 0)
-        histograms[int(day)][float(bucket)] = total
-    for day, action, count in q.daily_feedback(store, since, until, tz_offset_s):
-        stats = _day_stats(days, int(day))
-        if action in ACTIONS:
-            setattr(stats, action, getattr(stats, action) + count)
+                    threshold: float = 0.6, tz_offset_s: int | None = None, top: int = 15,
+                    edit_sample: int = 5000,
+                    source: Literal["auto", "summaries", "raw"] = "auto") -> Metrics:
+    """All QA metrics for the whole local days that [since, until) touches. ``entries`` is the
+    live knowledge (titles, the never-used list); ``tz_offset_s`` defaults to the counters' day
+    offset. ``source`` forces the counters (ValueError if they cannot answer) or the raw rows."""
+    built, summary_offset = summaries.state(store)
+    offset = summary_offset if tz_offset_s is None else tz_offset_s
+    first, end = day_range(since, until, offset)
+    start_ts, end_ts = first * q.DAY - offset, end * q.DAY - offset
+    grid = summaries.grid_threshold(threshold)
+    usable = built and offset == summary_offset and grid is not None
+    if source == "summaries" and not usable:
+        raise ValueError(f"the daily counters answer day offset {summary_offset:+d} s and thresholds "
+                         f"on the 0.01 grid (built: {built}); asked {offset:+d} s, {threshold}")
+    use_summaries = usable and source != "raw"
+    tally = (from_summaries(store, first, end, grid) if use_summaries  # type: ignore[arg-type]
+             else from_raw(store, start_ts, end_ts, threshold, offset))
+    days, totals = _day_series(tally)
+    risks, risk_totals = _risks(tally)
+    most_used, never_used = _entry_use(tally, entries, top)
+    most_edited, sample = _edits(store, start_ts, end_ts, entries, top, edit_sample)
+    return Metrics(since=start_ts, until=end_ts, threshold=threshold, tz_offset_s=offset,
+                   source="summaries" if use_summaries else "raw", totals=totals, days=days,
+                   risks=risks, risk_totals=risk_totals, most_used=most_used, never_used=never_used,
+                   most_edited=most_edited, edit_sample=sample,
+                   labels=dict(q.label_counts(store, start_ts, end_ts)))
+
+
+def _day_series(tally: Tally) -> tuple[list[DayStats], DayStats]:
+    days: list[DayStats] = []
     overall: dict[float, int] = defaultdict(int)
-    for day, histogram in histograms.items():
-        days[day].latency_p50 = percentile(histogram, 0.5)
-        days[day].latency_p99 = percentile(histogram, 0.99)
+    for day in sorted(tally.days):
+        counts, histogram = tally.days[day], tally.latency.get(day, {})
+        stats = DayStats(day=_date(day), messages=counts["messages"], suggested=counts["suggested"],
+                         confident=counts["confident"], **{a: counts[a] for a in ACTIONS})
+        stats.latency_p50, stats.latency_p99 = percentile(histogram, 0.5), percentile(histogram, 0.99)
         for value, count in histogram.items():
             overall[value] += count
-    ordered = [days[d] for d in sorted(days)]
-    for stats in ordered:
         _fill_rates(stats)
-    totals = DayStats(day="total", **{k: sum(getattr(s, k) for s in ordered) for k in
+        days.append(stats)
+    totals = DayStats(day="total", **{k: sum(getattr(s, k) for s in days) for k in
                                       ("messages", "suggested", "confident", *ACTIONS)})
     totals.latency_p50, totals.latency_p99 = percentile(overall, 0.5), percentile(overall, 0.99)
     _fill_rates(totals)
-    risks, risk_totals = _risks(store, since, until, tz_offset_s)
-    most_used, never_used = _entry_use(store, since, until, entries, top)
-    most_edited, sample = _edits(store, since, until, entries, top, edit_sample)
-    return Metrics(since=since, until=until, threshold=threshold, tz_offset_s=tz_offset_s,
-                   totals=totals, days=ordered, risks=risks, risk_totals=risk_totals,
-                   most_used=most_used, never_used=never_used, most_edited=most_edited,
-                   edit_sample=sample, labels=dict(q.label_counts(store, since, until)))
-
-
-def _day_stats(days: dict[int, DayStats], day: int) -> DayStats:
-    if day not in days:
-        days[day] = DayStats(day=_date(day), messages=0, suggested=0, confident=0)
-    return days[day]
+    return days, totals
 
 
 def _fill_rates(stats: DayStats) -> None:
@@ -154,37 +169,27 @@ def _fill_rates(stats: DayStats) -> None:
     stats.coverage = _rate(stats.confident, stats.messages)
 
 
-def _risks(store: SqlLogStore, since: float, until: float,
-           tz_offset_s: int) -> tuple[list[RiskDay], dict[str, int]]:
-    by_day: dict[int, dict[str, int]] = defaultdict(dict)
+def _risks(tally: Tally) -> tuple[list[RiskDay], dict[str, int]]:
     totals: dict[str, int] = defaultdict(int)
-    for day, kind, count in q.daily_risks(store, since, until, tz_offset_s):
-        by_day[int(day)][kind] = count
-        totals[kind] += count
-    return ([RiskDay(day=_date(d), counts=by_day[d]) for d in sorted(by_day)],
+    for counts in tally.risks.values():
+        for kind, count in counts.items():
+            totals[kind] += count
+    return ([RiskDay(day=_date(d), counts=dict(tally.risks[d])) for d in sorted(tally.risks)],
             dict(sorted(totals.items(), key=lambda kv: -kv[1])))
 
 
-def _entry_use(store: SqlLogStore, since: float, until: float, entries: Sequence[Entry],
-               top: int) -> tuple[list[EntryUse], list[EntryUse]]:
+def _entry_use(tally: Tally, entries: Sequence[Entry], top: int) -> tuple[list[EntryUse], list[EntryUse]]:
     known = {e.id: e for e in entries}
-    use: dict[str, EntryUse] = {}
-
-    def of(entry_id: str) -> EntryUse:
-        if entry_id not in use:
-            entry = known.get(entry_id)
-            use[entry_id] = EntryUse(id=entry_id, title=entry.display_title if entry else "",
-                                     category=entry.category if entry else "")
-        return use[entry_id]
-
-    for entry_id, count in q.top_counts(store, since, until):
-        of(entry_id).shown = count
-    for entry_id, action, count in q.feedback_counts(store, since, until):
-        if action in ACTIONS:
-            setattr(of(entry_id), action, count)
-    ranked = sorted(use.values(), key=lambda u: (-u.shown, -(u.accepted + u.edited), u.id))
+    use: list[EntryUse] = []
+    for entry_id in {*tally.shown, *tally.picked}:
+        entry, picked = known.get(entry_id), tally.picked.get(entry_id, {})
+        use.append(EntryUse(id=entry_id, title=entry.display_title if entry else "",
+                            category=entry.category if entry else "", shown=tally.shown[entry_id],
+                            **{a: picked.get(a, 0) for a in ACTIONS}))
+    ranked = sorted(use, key=lambda u: (-u.shown, -(u.accepted + u.edited), u.id))
+    used = {u.id for u in use}
     never = [EntryUse(id=e.id, title=e.display_title, category=e.category)
-             for e in entries if e.kind == "script" and e.id not in use]
+             for e in entries if e.kind == "script" and e.id not in used]
     return ranked[:top], never
 
 

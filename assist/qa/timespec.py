@@ -31,9 +31,3 @@ def parse_time(value: str, now: float | None = None) -> float:
         raise ValueError(f"expected a duration such as 7d, 24h, 30m or an ISO date/time such as "
                          f"2025-06-01 or 2025-06-01T08:00+08:00, got {value!r}") from None
 
-
-def local_offset_s(at: float | None = None) -> int:
-    """This machine's UTC offset in seconds (days in reports are local days)."""
-    at = time.time() if at is None else at
-    offset = datetime.fromtimestamp(at).astimezone().utcoffset()
-    return int(offset.total_seconds()) if offset else 0

@@ -168,13 +168,16 @@ async def conversation(request: Request, _: QaUser, conversation_id: str) -> lis
 @router.get("/api/qa/metrics", response_model=Metrics)
 async def metrics(request: Request, _: QaUser, since: str = "7d", until: str | None = None,
                   threshold: Annotated[float, Query(ge=0, le=1)] = DEFAULT_THRESHOLD,
-                  tz_offset_min: Annotated[int, Query(ge=-14 * 60, le=14 * 60)] = 480) -> Metrics:
-    """Acceptance, coverage, entry use and edits, risk flags and latency per local day."""
+                  tz_offset_min: Annotated[int | None, Query(ge=-14 * 60, le=14 * 60)] = None) -> Metrics:
+    """Acceptance, coverage, entry use and edits, risk flags and latency per local day, over the
+    whole days the range touches. Without ``tz_offset_min`` days are the log's own (UTC+8 by
+    default), which the daily counters answer; another offset is answered from the raw rows."""
     services = services_of(request)
     start = _time(since, "since") or 0.0
     end = _time(until, "until") or time.time() + 1
+    offset = None if tz_offset_min is None else tz_offset_min * 60
     return await asyncio.to_thread(compute_metrics, services.store, start, end,  # type: ignore[arg-type]
-                                   services.engine.index.entries, threshold, tz_offset_min * 60)
+                                   services.engine.index.entries, threshold, offset)
 
 
 @router.post("/api/qa/labels", response_model=q.LabelRow)

@@ -101,10 +101,14 @@ def test_metrics_match_the_seed(seeded, seed_data) -> None:
     assert "total" in report and "logistics-delay" in report and "phishing_link" in report
 
 
-def test_metrics_are_bounded_by_the_range(seeded, seed_data) -> None:
-    day2 = (SEED.start + 86400, SEED.start + 2 * 86400)
-    m = compute_metrics(seeded, *day2, fixture_entries(), tz_offset_s=0)
-    assert m.totals.messages == sum(day2[0] <= rec.ts < day2[1] for rec, _ in seed_data)
+def test_metrics_cover_the_whole_days_the_range_touches(seeded, seed_data) -> None:
+    day2 = (SEED.start + 86400, SEED.start + 2 * 86400)  # not on day boundaries: touches 2 days
+    for offset in (0, 8 * 3600):
+        m = compute_metrics(seeded, *day2, fixture_entries(), tz_offset_s=offset)
+        first, end = (day2[0] + offset) // 86400, -(-(day2[1] + offset) // 86400)
+        assert (m.since, m.until) == (first * 86400 - offset, end * 86400 - offset)
+        assert len(m.days) == 2
+        assert m.totals.messages == sum(m.since <= rec.ts < m.until for rec, _ in seed_data)
     empty = compute_metrics(seeded, 0, 1000, fixture_entries())
     assert empty.totals.messages == 0 and empty.days == [] and empty.totals.latency_p50 is None
     assert len(empty.never_used) == 4

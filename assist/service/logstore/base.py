@@ -7,7 +7,10 @@ Tables (names are prefixed by ``prefix``, empty by default):
   top_category, risk_types (comma list), latency_ms, index_version.
 - ``message_risks``: (risk_type, ts, message_pk): one row per risk type flagged on a message,
   so filtering by risk type is an index range, not a JSON scan.
-- ``feedback``: ts, message_id, suggestion_id, action, final_text (masked), agent.
+- ``feedback``: ts, message_id, suggestion_id, action, final_text (masked), agent, and the
+  logged message it answers (message_pk, message_ts), resolved when it is written.
+- ``qa_daily`` / ``qa_meta``: daily counters for the QA metrics, updated in the same transaction
+  as the rows (``assist.service.logstore.summaries``).
 
 Reads page by keyset on (ts, id) descending: ``before=(ts, id)`` of the last row seen.
 Backends differ only in connecting, placeholders, DDL types and fetching generated ids.
@@ -24,6 +27,7 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, Field
 
+from assist.service.logstore import summaries
 from assist.service.logstore.qa import qa_schema
 from assist.service.masking import mask
 
@@ -135,6 +139,7 @@ class SqlLogStore:
         with self._cursor() as cur:
             for statement in self.schema():
                 cur.execute(statement)
+        summaries.upgrade(self)
 
     # ---- dialect hooks -------------------------------------------------------------------------
     def _connect(self) -> Any:
@@ -197,17 +202,18 @@ class SqlLogStore:
             f"""CREATE TABLE IF NOT EXISTS {f} (
                 id {self.id_type}, ts DOUBLE PRECISION NOT NULL, message_id TEXT NOT NULL,
                 suggestion_id TEXT NOT NULL, action TEXT NOT NULL, final_text TEXT,
-                agent TEXT NOT NULL)""",
+                agent TEXT NOT NULL, message_pk BIGINT, message_ts DOUBLE PRECISION)""",
             f"CREATE INDEX IF NOT EXISTS {f}_message ON {f} (message_id)",
             f"CREATE INDEX IF NOT EXISTS {f}_action ON {f} (action, ts)",
             f"CREATE INDEX IF NOT EXISTS {f}_suggestion ON {f} (suggestion_id, ts)",
             f"CREATE INDEX IF NOT EXISTS {f}_ts ON {f} (ts)",
             *qa_schema(self),
+            *summaries.summary_schema(self),
         ]
 
     # ---- writes --------------------------------------------------------------------------------
     def write_messages(self, records: Sequence[MessageRecord]) -> None:
-        """Store a batch in one transaction, masking personal data first."""
+        """Store a batch and its daily counters in one transaction, masking personal data first."""
         if not records:
             return
         rows = [self._message_row(r) for r in records]
@@ -221,6 +227,9 @@ class SqlLogStore:
                 cur.executemany(self.sql(f"INSERT INTO {self.t('message_risks')} "
                                          "(risk_type, ts, message_pk) VALUES (?, ?, ?)"),
                                 sorted(risk_rows))
+            offset = summaries.day_offset(self, cur)
+            summaries.add(self, cur, summaries.message_counters(
+                ((row[0], row[7], row[8], row[12], row[11]) for row in rows), offset))
 
     @staticmethod
     def _message_row(r: MessageRecord) -> tuple:
@@ -233,15 +242,36 @@ class SqlLogStore:
                 r.latency_ms, r.index_version)
 
     def write_feedback(self, records: Sequence[FeedbackRecord]) -> None:
+        """Store a batch, each row tied to its logged message (the newest with that id), and
+        add it to the counters of that message's day, in one transaction."""
         if not records:
             return
-        rows = [(r.ts, r.message_id, r.suggestion_id, r.action,
-                 mask(r.final_text) if r.final_text is not None else None, r.agent)
-                for r in records]
         with self._cursor() as cur:
+            found = self._newest_messages(cur, {r.message_id for r in records})
+            rows = [(r.ts, r.message_id, r.suggestion_id, r.action,
+                     mask(r.final_text) if r.final_text is not None else None, r.agent,
+                     *found.get(r.message_id, (None, r.ts)))
+                    for r in records]
             cur.executemany(self.sql(f"INSERT INTO {self.t('feedback')} (ts, message_id, "
-                                     "suggestion_id, action, final_text, agent) "
-                                     "VALUES (?, ?, ?, ?, ?, ?)"), rows)
+                                     "suggestion_id, action, final_text, agent, message_pk, "
+                                     "message_ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"), rows)
+            offset = summaries.day_offset(self, cur)
+            summaries.add(self, cur, summaries.feedback_counters(
+                ((row[7], row[3], row[2]) for row in rows), offset))
+
+    def _newest_messages(self, cur: Any, message_ids: set[str]) -> dict[str, tuple[int, float]]:
+        """{message id: (pk, ts)} of the newest logged message with each id (ids may repeat
+        across conversations; feedback answers the latest one)."""
+        newest: dict[str, tuple[int, float]] = {}
+        ids = sorted(message_ids)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            cur.execute(self.sql(f"SELECT message_id, id, ts FROM {self.t('messages')} "
+                                 f"WHERE message_id IN ({', '.join('?' * len(chunk))})"), chunk)
+            for message_id, pk, ts in cur.fetchall():
+                if message_id not in newest or (ts, pk) > (newest[message_id][1], newest[message_id][0]):
+                    newest[message_id] = (int(pk), float(ts))
+        return newest
 
     # ---- reads ---------------------------------------------------------------------------------
     def query_messages(self, query: MessageQuery) -> list[MessageRow]:

@@ -31,5 +31,5 @@ class PostgresLogStore(SqlLogStore):
     def drop(self) -> None:
         """Drop this store's tables (tests use a unique prefix per run)."""
         with self._cursor() as cur:
-            for table in ("message_risks", "feedback", "labels", "messages"):
+            for table in ("message_risks", "feedback", "labels", "messages", "qa_daily", "qa_meta"):
                 cur.execute(f"DROP TABLE IF EXISTS {self.t(table)}")

@@ -5,11 +5,14 @@ Tables and indexes (created with the others by ``SqlLogStore.schema``):
 - ``labels``: QA's verdict on one logged message (right / wrong_entry / missing_entry), with the
   entry QA thinks should have matched and a note. Several per message are kept (history); the
   newest one counts.
-- covering indexes so every metric is one range scan over ``ts`` that never touches the table
-  rows: messages (ts, top_id, top_score, latency_ms), feedback (ts, action, suggestion_id),
-  message_risks (ts, risk_type).
+- covering indexes so every raw aggregate is one range scan that never touches the table rows:
+  messages (ts, top_id, top_score, latency_ms), feedback (message_ts, action, suggestion_id:
+  created by ``summaries.upgrade``), message_risks (ts, risk_type).
 
-Every aggregate here is bounded by a time range; days are local days at ``tz_offset_s``.
+The metrics normally read the daily counters (``summaries``); these raw aggregates are the
+reference they are tested against, and the fallback for a day offset or threshold the counters
+cannot answer. Every aggregate is bounded by a time range; days are local days at ``tz_offset_s``;
+feedback counts on its message's day (``message_ts``).
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ class LabelRow(BaseModel):
 
 
 def qa_schema(store: SqlLogStore) -> list[str]:
-    m, r, f, lab = (store.t(n) for n in ("messages", "message_risks", "feedback", "labels"))
+    m, r, lab = (store.t(n) for n in ("messages", "message_risks", "labels"))
     return [
         f"""CREATE TABLE IF NOT EXISTS {lab} (
             id {store.id_type}, ts DOUBLE PRECISION NOT NULL, message_pk BIGINT NOT NULL,
@@ -50,7 +53,6 @@ def qa_schema(store: SqlLogStore) -> list[str]:
         f"CREATE INDEX IF NOT EXISTS {lab}_message ON {lab} (message_pk, ts)",
         f"CREATE INDEX IF NOT EXISTS {lab}_ts ON {lab} (ts)",
         f"CREATE INDEX IF NOT EXISTS {m}_qa_metrics ON {m} (ts, top_id, top_score, latency_ms)",
-        f"CREATE INDEX IF NOT EXISTS {f}_qa_metrics ON {f} (ts, action, suggestion_id)",
         f"CREATE INDEX IF NOT EXISTS {r}_qa_ts ON {r} (ts, risk_type)",
     ]
 
@@ -120,11 +122,13 @@ def _day(store: SqlLogStore, column: str = "ts") -> str:
     return f"CAST(FLOOR(({column} + ?) / {DAY}) AS BIGINT)"  # PostgreSQL's CAST rounds
 
 
-# Latency buckets: 0.1 ms below 100 ms, 1 ms below 1 s, 10 ms above; percentiles read from them
-# are within one bucket, and the number of groups stays small whatever the row count.
-_LATENCY_BUCKET = ("CASE WHEN latency_ms < 100 THEN ROUND(latency_ms * 10) / 10.0 "
-                   "WHEN latency_ms < 1000 THEN ROUND(latency_ms) "
-                   "ELSE ROUND(latency_ms / 10) * 10 END")
+def _latency_bucket(store: SqlLogStore) -> str:
+    """``summaries.latency_bucket`` in SQL, with the same float operations (so the same buckets):
+    0.1 ms below 100 ms, 1 ms below 1 s, 10 ms above, rounded half up."""
+    floor = "CAST({} AS INTEGER)" if store.url.startswith("sqlite") else "FLOOR({})"  # x >= 0
+    return (f"CASE WHEN latency_ms < 100 THEN {floor.format('latency_ms * 10 + 0.5')} / 10.0 "
+            f"WHEN latency_ms < 1000 THEN {floor.format('latency_ms + 0.5')} * 1.0 "
+            f"ELSE {floor.format('latency_ms / 10 + 0.5')} * 10.0 END")
 
 
 def _fetch(store: SqlLogStore, sql: str, params: list) -> list[tuple]:
@@ -138,7 +142,7 @@ def daily_messages(store: SqlLogStore, since: float, until: float, threshold: fl
     """(day, latency bucket in ms, messages, with a suggestion, with one scoring >= threshold):
     one scan gives both the daily counts and the latency histograms."""
     day = _day(store)
-    return _fetch(store, f"SELECT {day} AS d, {_LATENCY_BUCKET} AS b, COUNT(*), COUNT(top_id), "
+    return _fetch(store, f"SELECT {day} AS d, {_latency_bucket(store)} AS b, COUNT(*), COUNT(top_id), "
                          "SUM(CASE WHEN top_score >= ? THEN 1 ELSE 0 END) "
                          f"FROM {store.t('messages')} WHERE ts >= ? AND ts < ? GROUP BY d, b",
                   [tz_offset_s, threshold, since, until])
@@ -146,10 +150,10 @@ def daily_messages(store: SqlLogStore, since: float, until: float, threshold: fl
 
 def daily_feedback(store: SqlLogStore, since: float, until: float,
                    tz_offset_s: int) -> list[tuple[int, str, int]]:
-    """(day, action, count)."""
-    day = _day(store)
+    """(day of the message, action, count)."""
+    day = _day(store, "message_ts")
     return _fetch(store, f"SELECT {day} AS d, action, COUNT(*) FROM {store.t('feedback')} "
-                         "WHERE ts >= ? AND ts < ? GROUP BY d, action",
+                         "WHERE message_ts >= ? AND message_ts < ? GROUP BY d, action",
                   [tz_offset_s, since, until])
 
 
@@ -170,21 +174,22 @@ def top_counts(store: SqlLogStore, since: float, until: float) -> list[tuple[str
 
 
 def feedback_counts(store: SqlLogStore, since: float, until: float) -> list[tuple[str, str, int]]:
-    """(suggestion id, action, count)."""
+    """(suggestion id, action, count) of feedback on messages in the range."""
     return _fetch(store, f"SELECT suggestion_id, action, COUNT(*) FROM {store.t('feedback')} "
-                         "WHERE ts >= ? AND ts < ? GROUP BY suggestion_id, action", [since, until])
+                         "WHERE message_ts >= ? AND message_ts < ? GROUP BY suggestion_id, action",
+                  [since, until])
 
 
 def recent_edits(store: SqlLogStore, since: float, until: float,
                  limit: int) -> list[tuple[int, str, str | None, str]]:
-    """The newest ``limit`` edited feedback rows: (feedback id, suggestion id, final text,
-    the message's logged suggestions JSON). A message id repeated across conversations may
-    yield one row per message; callers keep the first per feedback id."""
+    """The newest ``limit`` edited feedback rows given in the range (an index walk on
+    (action, ts), so bounded): (feedback id, suggestion id, final text, the logged suggestions
+    JSON of the message it answers)."""
     f, m = store.t("feedback"), store.t("messages")
     rows = _fetch(store, f"SELECT f.id, f.suggestion_id, f.final_text, m.suggestions FROM "
-                         f"(SELECT id, ts, suggestion_id, final_text, message_id FROM {f} "
+                         f"(SELECT id, ts, suggestion_id, final_text, message_pk FROM {f} "
                          "WHERE action = 'edited' AND ts >= ? AND ts < ? ORDER BY ts DESC LIMIT ?) f "
-                         f"LEFT JOIN {m} m ON m.message_id = f.message_id ORDER BY f.ts DESC",
+                         f"LEFT JOIN {m} m ON m.id = f.message_pk ORDER BY f.ts DESC",
                   [since, until, limit])
     return [(r[0], r[1], r[2], r[3] if isinstance(r[3], str) or r[3] is None else _json(r[3]))
             for r in rows]
