@@ -220,5 +220,9 @@ SHOP_LINK_TROUBLE = _r(r"(?:你|你们|客服|店家|商家|卖家|店铺|亲)(?
                        r"(?:链接|网址|地址|页面|二维码)"
                        r"|(?:链接|网址|页面)[^,。!?]{0,4}(?:打不开|点不开|进不去|没反应|失效|过期|404|加载不出)")
 
-# Innocent readings of a type: they veto the rule and a semantic match alike.
-INNOCENT: dict[str, re.Pattern[str]] = {"verification_code": _CODE_TROUBLE}
+# Innocent readings of a type that veto a semantic match (the rules carry their own ``unless``):
+# a buyer whose code does not arrive, a buyer who has already paid on the platform.
+INNOCENT: dict[str, re.Pattern[str]] = {
+    "verification_code": _CODE_TROUBLE,
+    "off_platform_payment": _r(r"(?:已经?|刚刚?)(?:付款|付了款|付过款|拍下|拍了|下单|下了单)"),
+}

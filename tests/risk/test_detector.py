@@ -83,6 +83,9 @@ def test_weak_or_contradicted_semantic_hits_are_dropped(detector) -> None:
     assert detector.detect("验证码收不到", [], [_hit("verification_code", "block", 0.9)]) == []
     genuine = "https://item.taobao.com/item.htm?id=1 你看看"
     assert detector.detect(genuine, [], [_hit("phishing_link", "block", 0.9)]) == []
+    paid = [_hit("off_platform_payment", "warn", 0.8)]
+    assert detector.detect("我已经付款了,麻烦尽快发货", [], paid) == []
+    assert [r.source for r in detector.detect("已经拍下了,差价私下转你", [], paid)] == ["rule"]
 
 
 def test_rule_beats_semantic_of_equal_severity(detector) -> None:
