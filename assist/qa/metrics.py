@@ -3,13 +3,12 @@
 The counts come from the daily counters the log writer keeps (``assist.service.logstore.summaries``),
 so a month costs about what a day does; a day offset other than the counters' own, or a threshold
 off the 0.01 grid, is answered from the raw rows instead (same figures, cost grows with the range).
-Feedback counts on its message's day. Edit drift is the one figure computed in Python: it reads
-the newest ``edit_sample`` edits given in the range.
+Feedback counts on its message's day; an edit's distance from the reply shown is measured when
+the feedback is written.
 """
 
 from __future__ import annotations
 
-import json
 import math
 from collections import defaultdict
 from collections.abc import Sequence
@@ -17,7 +16,6 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from pydantic import BaseModel, Field
-from rapidfuzz.distance import Levenshtein
 
 from assist.knowledge import Entry
 from assist.qa.tally import Tally, from_raw, from_summaries
@@ -79,13 +77,8 @@ class Metrics(BaseModel):
     most_used: list[EntryUse]
     never_used: list[EntryUse]
     most_edited: list[EntryEdits]
-    edit_sample: int = Field(description="edits read for the drift figures (the newest ones)")
+    edit_sample: int = Field(description="edits measured in the range (all of them)")
     labels: dict[str, int]
-
-
-def levenshtein(a: str, b: str) -> int:
-    """Character edit distance (rapidfuzz's C++ implementation: thousands of pairs per page load)."""
-    return Levenshtein.distance(a, b)
 
 
 def percentile(histogram: dict[float, int], fraction: float) -> float | None:
@@ -116,7 +109,6 @@ def day_range(since: float, until: float, tz_offset_s: int) -> tuple[int, int]:
 
 def compute_metrics(store: SqlLogStore, since: float, until: float, entries: Sequence[Entry],
                     threshold: float = 0.6, tz_offset_s: int | None = None, top: int = 15,
-                    edit_sample: int = 5000,
                     source: Literal["auto", "summaries", "raw"] = "auto") -> Metrics:
     """All QA metrics for the whole local days that [since, until) touches. ``entries`` is the
     live knowledge (titles, the never-used list); ``tz_offset_s`` defaults to the counters' day
@@ -136,11 +128,11 @@ def compute_metrics(store: SqlLogStore, since: float, until: float, entries: Seq
     days, totals = _day_series(tally)
     risks, risk_totals = _risks(tally)
     most_used, never_used = _entry_use(tally, entries, top)
-    most_edited, sample = _edits(store, start_ts, end_ts, entries, top, edit_sample)
+    most_edited = _edits(tally, entries, top)
     return Metrics(since=start_ts, until=end_ts, threshold=threshold, tz_offset_s=offset,
                    source="summaries" if use_summaries else "raw", totals=totals, days=days,
                    risks=risks, risk_totals=risk_totals, most_used=most_used, never_used=never_used,
-                   most_edited=most_edited, edit_sample=sample,
+                   most_edited=most_edited, edit_sample=sum(tally.edits.values()),
                    labels=dict(q.label_counts(store, start_ts, end_ts)))
 
 
@@ -193,37 +185,14 @@ def _entry_use(tally: Tally, entries: Sequence[Entry], top: int) -> tuple[list[E
     return ranked[:top], never
 
 
-def _edits(store: SqlLogStore, since: float, until: float, entries: Sequence[Entry], top: int,
-           sample: int) -> tuple[list[EntryEdits], int]:
-    replies = {e.id: e.reply or "" for e in entries}
-    seen: set[int] = set()
-    distances: dict[str, list[tuple[int, float]]] = defaultdict(list)
-    for feedback_id, suggestion_id, final_text, suggestions in q.recent_edits(store, since, until, sample):
-        if feedback_id in seen or final_text is None:
-            continue
-        seen.add(feedback_id)
-        reply = _shown_reply(suggestions, suggestion_id) or replies.get(suggestion_id)
-        if reply is None:
-            continue
-        distance = levenshtein(reply, final_text)
-        distances[suggestion_id].append((distance, distance / max(len(reply), len(final_text), 1)))
+def _edits(tally: Tally, entries: Sequence[Entry], top: int) -> list[EntryEdits]:
     titles = {e.id: e.display_title for e in entries}
-    ranked = [EntryEdits(id=entry_id, title=titles.get(entry_id, ""), edits=len(values),
-                         mean_distance=round(sum(d for d, _ in values) / len(values), 2),
-                         mean_drift=round(sum(r for _, r in values) / len(values), 4))
-              for entry_id, values in distances.items()]
+    ranked = [EntryEdits(id=entry_id, title=titles.get(entry_id, ""), edits=count,
+                         mean_distance=round(tally.edit_distance[entry_id] / count, 2),
+                         mean_drift=round(tally.edit_drift[entry_id] / count / 1e6, 4))
+              for entry_id, count in tally.edits.items() if count]
     ranked.sort(key=lambda e: (-e.edits * e.mean_drift, -e.edits, e.id))
-    return ranked[:top], len(seen)
-
-
-def _shown_reply(suggestions: str | None, entry_id: str) -> str | None:
-    """The reply text the agent actually saw for ``entry_id`` (from the logged suggestions)."""
-    if not suggestions:
-        return None
-    for script in json.loads(suggestions).get("scripts", []):
-        if script.get("id") == entry_id:
-            return script.get("reply")
-    return None
+    return ranked[:top]
 
 
 def format_report(metrics: Metrics) -> str:
@@ -246,7 +215,7 @@ def format_report(metrics: Metrics) -> str:
     lines += _table(("entry", "title", "shown", "accepted", "edited", "dismissed"),
                     [(u.id, u.title, str(u.shown), str(u.accepted), str(u.edited), str(u.dismissed))
                      for u in metrics.most_used])
-    lines += ["", f"Most edited entries (newest {metrics.edit_sample} edits)"]
+    lines += ["", f"Most edited entries ({metrics.edit_sample} edits)"]
     lines += _table(("entry", "title", "edits", "mean distance", "drift"),
                     [(e.id, e.title, str(e.edits), f"{e.mean_distance:.1f}", pct(e.mean_drift))
                      for e in metrics.most_edited])

@@ -26,6 +26,10 @@ class Tally:
     shown: Counter[str] = field(default_factory=Counter)  # entry -> times top suggestion
     # entry -> action -> n
     picked: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    # entry -> edits measured / sum of edit distances / sum of drift in millionths
+    edits: Counter[str] = field(default_factory=Counter)
+    edit_distance: Counter[str] = field(default_factory=Counter)
+    edit_drift: Counter[str] = field(default_factory=Counter)
 
 
 def from_summaries(store: SqlLogStore, first_day: int, end_day: int, threshold_k: int) -> Tally:
@@ -46,6 +50,8 @@ def from_summaries(store: SqlLogStore, first_day: int, end_day: int, threshold_k
             tally.shown[key] += n
         elif metric.startswith("fb:"):
             tally.picked[key][metric[3:]] += n
+        elif metric in ("edits", "edit_distance", "edit_drift"):
+            getattr(tally, metric)[key] += n
     return tally
 
 
@@ -67,4 +73,8 @@ def from_raw(store: SqlLogStore, since: float, until: float, threshold: float, t
         tally.shown[entry_id] += count
     for entry_id, action, count in q.feedback_counts(store, since, until):
         tally.picked[entry_id][action] += count
+    for entry_id, edits, distance, drift in q.entry_edits(store, since, until):
+        tally.edits[entry_id] += edits
+        tally.edit_distance[entry_id] += int(distance)
+        tally.edit_drift[entry_id] += int(drift)
     return tally

@@ -93,6 +93,19 @@ def test_report_prints_the_tables(cli_store) -> None:
     assert data["totals"]["messages"] == SMALL.messages
 
 
+def test_rebuild_summaries_with_another_day_offset(cli_store) -> None:
+    args, store = cli_store
+    assert "days in UTC+0" in run("qa", "rebuild-summaries", "--tz-offset", "0", *args)
+    data = json.loads(run("qa", "report", "--json", "--since", "3650d", *args))
+    assert (data["source"], data["tz_offset_s"]) == ("summaries", 0)
+    assert data["totals"]["messages"] == SMALL.messages
+    raw = json.loads(run("qa", "report", "--json", "--since", "3650d", "--tz-offset", "8", *args))
+    assert (raw["source"], raw["tz_offset_s"], raw["totals"]["messages"]) == ("raw", 28800, SMALL.messages)
+    assert "days in UTC+8" in run("qa", "rebuild-summaries", "--tz-offset", "8", *args)
+    again = json.loads(run("qa", "report", "--json", "--since", "3650d", "--tz-offset", "8", *args))
+    assert again["source"] == "summaries" and {**again, "source": "raw"} == raw
+
+
 def test_bad_arguments_are_clear_errors(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["qa", "report", "--data", str(tmp_path)])
     assert result.exit_code == 1 and "no suggestion log" in result.output

@@ -123,6 +123,7 @@ def test_a_store_from_before_the_counters_is_upgraded_on_open(tmp_path: Path) ->
         conn.executescript("""
             DROP INDEX feedback_qa_day; DROP TABLE qa_daily; DROP TABLE qa_meta;
             ALTER TABLE feedback DROP COLUMN message_pk; ALTER TABLE feedback DROP COLUMN message_ts;
+            ALTER TABLE feedback DROP COLUMN edit_distance; ALTER TABLE feedback DROP COLUMN edit_drift_ppm;
             CREATE INDEX feedback_qa_metrics ON feedback (ts, action, suggestion_id);""")
     upgraded = open_log_store("", tmp_path)
     try:
@@ -134,6 +135,8 @@ def test_a_store_from_before_the_counters_is_upgraded_on_open(tmp_path: Path) ->
         with upgraded._cursor() as cur:  # type: ignore[attr-defined]
             cur.execute("SELECT COUNT(*) FROM feedback WHERE message_pk IS NULL")
             assert cur.fetchone()[0] == 0
+            cur.execute("SELECT COUNT(*) FROM feedback WHERE action = 'edited'")
+            assert fast.edit_sample == cur.fetchone()[0] > 0 and fast.most_edited  # measured now
             cur.execute("SELECT name FROM sqlite_master WHERE name = 'feedback_qa_metrics'")
             assert cur.fetchone() is None
     finally:

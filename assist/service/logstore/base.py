@@ -7,8 +7,9 @@ Tables (names are prefixed by ``prefix``, empty by default):
   top_category, risk_types (comma list), latency_ms, index_version.
 - ``message_risks``: (risk_type, ts, message_pk): one row per risk type flagged on a message,
   so filtering by risk type is an index range, not a JSON scan.
-- ``feedback``: ts, message_id, suggestion_id, action, final_text (masked), agent, and the
-  logged message it answers (message_pk, message_ts), resolved when it is written.
+- ``feedback``: ts, message_id, suggestion_id, action, final_text (masked), agent, and, worked
+  out when it is written: the logged message it answers (message_pk, message_ts) and for an
+  edit its distance from the reply shown (edit_distance, edit_drift_ppm).
 - ``qa_daily`` / ``qa_meta``: daily counters for the QA metrics, updated in the same transaction
   as the rows (``assist.service.logstore.summaries``).
 
@@ -202,7 +203,8 @@ class SqlLogStore:
             f"""CREATE TABLE IF NOT EXISTS {f} (
                 id {self.id_type}, ts DOUBLE PRECISION NOT NULL, message_id TEXT NOT NULL,
                 suggestion_id TEXT NOT NULL, action TEXT NOT NULL, final_text TEXT,
-                agent TEXT NOT NULL, message_pk BIGINT, message_ts DOUBLE PRECISION)""",
+                agent TEXT NOT NULL, message_pk BIGINT, message_ts DOUBLE PRECISION,
+                edit_distance BIGINT, edit_drift_ppm BIGINT)""",
             f"CREATE INDEX IF NOT EXISTS {f}_message ON {f} (message_id)",
             f"CREATE INDEX IF NOT EXISTS {f}_action ON {f} (action, ts)",
             f"CREATE INDEX IF NOT EXISTS {f}_suggestion ON {f} (suggestion_id, ts)",
@@ -248,29 +250,38 @@ class SqlLogStore:
             return
         with self._cursor() as cur:
             found = self._newest_messages(cur, {r.message_id for r in records})
-            rows = [(r.ts, r.message_id, r.suggestion_id, r.action,
-                     mask(r.final_text) if r.final_text is not None else None, r.agent,
-                     *found.get(r.message_id, (None, r.ts)))
-                    for r in records]
+            rows = [self._feedback_row(r, found.get(r.message_id)) for r in records]
             cur.executemany(self.sql(f"INSERT INTO {self.t('feedback')} (ts, message_id, "
                                      "suggestion_id, action, final_text, agent, message_pk, "
-                                     "message_ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"), rows)
+                                     "message_ts, edit_distance, edit_drift_ppm) "
+                                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"), rows)
             offset = summaries.day_offset(self, cur)
             summaries.add(self, cur, summaries.feedback_counters(
-                ((row[7], row[3], row[2]) for row in rows), offset))
+                ((row[7], row[3], row[2], row[8], row[9]) for row in rows), offset))
 
-    def _newest_messages(self, cur: Any, message_ids: set[str]) -> dict[str, tuple[int, float]]:
-        """{message id: (pk, ts)} of the newest logged message with each id (ids may repeat
-        across conversations; feedback answers the latest one)."""
-        newest: dict[str, tuple[int, float]] = {}
+    @staticmethod
+    def _feedback_row(r: FeedbackRecord, message: tuple[int, float, Any] | None) -> tuple:
+        final = mask(r.final_text) if r.final_text is not None else None
+        pk, ts, suggestions = message or (None, r.ts, None)
+        edit: tuple[int | None, int | None] = (None, None)
+        if r.action == "edited" and final is not None and suggestions is not None:
+            reply = summaries.shown_reply(suggestions, r.suggestion_id)
+            if reply is not None:
+                edit = summaries.measure_edit(reply, final)
+        return (r.ts, r.message_id, r.suggestion_id, r.action, final, r.agent, pk, ts, *edit)
+
+    def _newest_messages(self, cur: Any, message_ids: set[str]) -> dict[str, tuple[int, float, Any]]:
+        """{message id: (pk, ts, suggestions)} of the newest logged message with each id (ids
+        may repeat across conversations; feedback answers the latest one)."""
+        newest: dict[str, tuple[int, float, Any]] = {}
         ids = sorted(message_ids)
         for start in range(0, len(ids), 500):
             chunk = ids[start:start + 500]
-            cur.execute(self.sql(f"SELECT message_id, id, ts FROM {self.t('messages')} "
+            cur.execute(self.sql(f"SELECT message_id, id, ts, suggestions FROM {self.t('messages')} "
                                  f"WHERE message_id IN ({', '.join('?' * len(chunk))})"), chunk)
-            for message_id, pk, ts in cur.fetchall():
+            for message_id, pk, ts, suggestions in cur.fetchall():
                 if message_id not in newest or (ts, pk) > (newest[message_id][1], newest[message_id][0]):
-                    newest[message_id] = (int(pk), float(ts))
+                    newest[message_id] = (int(pk), float(ts), suggestions)
         return newest
 
     # ---- reads ---------------------------------------------------------------------------------

@@ -6,8 +6,8 @@ Tables and indexes (created with the others by ``SqlLogStore.schema``):
   entry QA thinks should have matched and a note. Several per message are kept (history); the
   newest one counts.
 - covering indexes so every raw aggregate is one range scan that never touches the table rows:
-  messages (ts, top_id, top_score, latency_ms), feedback (message_ts, action, suggestion_id:
-  created by ``summaries.upgrade``), message_risks (ts, risk_type).
+  messages (ts, top_id, top_score, latency_ms), feedback (message_ts, action, suggestion_id,
+  edit_distance, edit_drift_ppm: created by ``summaries.upgrade``), message_risks (ts, risk_type).
 
 The metrics normally read the daily counters (``summaries``); these raw aggregates are the
 reference they are tested against, and the fallback for a day offset or threshold the counters
@@ -180,25 +180,13 @@ def feedback_counts(store: SqlLogStore, since: float, until: float) -> list[tupl
                   [since, until])
 
 
-def recent_edits(store: SqlLogStore, since: float, until: float,
-                 limit: int) -> list[tuple[int, str, str | None, str]]:
-    """The newest ``limit`` edited feedback rows given in the range (an index walk on
-    (action, ts), so bounded): (feedback id, suggestion id, final text, the logged suggestions
-    JSON of the message it answers)."""
-    f, m = store.t("feedback"), store.t("messages")
-    rows = _fetch(store, f"SELECT f.id, f.suggestion_id, f.final_text, m.suggestions FROM "
-                         f"(SELECT id, ts, suggestion_id, final_text, message_pk FROM {f} "
-                         "WHERE action = 'edited' AND ts >= ? AND ts < ? ORDER BY ts DESC LIMIT ?) f "
-                         f"LEFT JOIN {m} m ON m.id = f.message_pk ORDER BY f.ts DESC",
-                  [since, until, limit])
-    return [(r[0], r[1], r[2], r[3] if isinstance(r[3], str) or r[3] is None else _json(r[3]))
-            for r in rows]
-
-
-def _json(value: object) -> str:
-    import json
-
-    return json.dumps(value, ensure_ascii=False)
+def entry_edits(store: SqlLogStore, since: float, until: float) -> list[tuple[str, int, int, int]]:
+    """(entry id, edits measured, sum of edit distances, sum of drift in millionths) of edits
+    on messages in the range (each measured when it was written)."""
+    return _fetch(store, f"SELECT suggestion_id, COUNT(*), SUM(edit_distance), SUM(edit_drift_ppm) "
+                         f"FROM {store.t('feedback')} WHERE message_ts >= ? AND message_ts < ? "
+                         "AND action = 'edited' AND edit_distance IS NOT NULL GROUP BY suggestion_id",
+                  [since, until])
 
 
 def label_counts(store: SqlLogStore, since: float, until: float) -> list[tuple[str, int]]:

@@ -17,22 +17,29 @@ latency       bucket (ms)   messages per latency bucket: 0.1 ms below 100 ms, 1 
 risk          risk type     messages flagged with that type
 action        action        feedback rows, counted on their **message's** day
 fb:<action>   entry id      feedback rows per entry the agent picked, on the message's day
+edits         entry id      edits measured: the suggestion's reply was logged with the message
+edit_distance entry id      sum of edit distances, reply → final text (characters)
+edit_drift    entry id      sum of drift (distance / longer length) in millionths
 ============  ============  ====================================================================
 
 Feedback arrives after its message: the writer resolves the message (newest logged message with
 that platform id) and stores its pk and ts on the feedback row (``message_pk``, ``message_ts``;
-the feedback's own ts when the message is not in the log), then adds to that day's counters.
+the feedback's own ts when the message is not in the log), measures an edit against the reply
+the agent was shown (``edit_distance``, ``edit_drift_ppm``), then adds to that day's counters.
 A store opened without summaries (a new store, or one from before them) is upgraded and rebuilt
 once, in one transaction; ``rebuild`` also serves ``assist qa rebuild-summaries``.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 from collections import Counter
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from rapidfuzz.distance import Levenshtein
 
 if TYPE_CHECKING:
     from assist.service.logstore.base import SqlLogStore
@@ -43,6 +50,9 @@ DAY = 86400
 VERSION = "1"  # bump when what the counters mean changes: stores rebuild on open
 DEFAULT_DAY_OFFSET_S = 8 * 3600  # China Standard Time: the shops this serves
 _CHUNK = 20_000
+# Feedback columns added after the first release (older stores get them on open).
+_FEEDBACK_COLUMNS = {"message_pk": "BIGINT", "message_ts": "DOUBLE PRECISION",
+                     "edit_distance": "BIGINT", "edit_drift_ppm": "BIGINT"}
 
 Key = tuple[int, str, str]
 
@@ -79,6 +89,22 @@ def grid_threshold(threshold: float) -> int | None:
     return k if k / 100 == threshold else None
 
 
+def shown_reply(suggestions: Any, entry_id: str) -> str | None:
+    """The reply the agent was shown for ``entry_id``, from a message's logged suggestions."""
+    if isinstance(suggestions, str | bytes):
+        suggestions = json.loads(suggestions)
+    for script in (suggestions or {}).get("scripts", []):
+        if script.get("id") == entry_id:
+            return script.get("reply")
+    return None
+
+
+def measure_edit(reply: str, final_text: str) -> tuple[int, int]:
+    """(character edit distance, drift in millionths: distance / the longer text's length)."""
+    distance = Levenshtein.distance(reply, final_text)  # rapidfuzz's C++: cheap per row
+    return distance, round(distance * 1_000_000 / max(len(reply), len(final_text), 1))
+
+
 # ---- counters ------------------------------------------------------------------------------------
 
 def message_counters(rows: Iterable[tuple], offset_s: int) -> Counter[Key]:
@@ -100,12 +126,17 @@ def message_counters(rows: Iterable[tuple], offset_s: int) -> Counter[Key]:
 
 
 def feedback_counters(rows: Iterable[tuple], offset_s: int) -> Counter[Key]:
-    """Counters for stored feedback given as (message_ts, action, suggestion_id)."""
+    """Counters for stored feedback given as
+    (message_ts, action, suggestion_id, edit_distance, edit_drift_ppm)."""
     counts: Counter[Key] = Counter()
-    for message_ts, action, suggestion_id in rows:
+    for message_ts, action, suggestion_id, distance, drift_ppm in rows:
         day = day_of(message_ts, offset_s)
         counts[day, "action", action] += 1
         counts[day, "fb:" + action, suggestion_id] += 1
+        if distance is not None:
+            counts[day, "edits", suggestion_id] += 1
+            counts[day, "edit_distance", suggestion_id] += distance
+            counts[day, "edit_drift", suggestion_id] += drift_ppm
     return counts
 
 
@@ -157,11 +188,12 @@ def upgrade(store: SqlLogStore) -> None:
     with store._cursor() as cur:
         cur.execute(f"SELECT * FROM {f} WHERE 1 = 0")
         columns = {d[0] for d in cur.description}
-        if "message_ts" not in columns:
-            exists = "" if _sqlite(store) else "IF NOT EXISTS "  # two services upgrading at once
-            cur.execute(f"ALTER TABLE {f} ADD COLUMN {exists}message_pk BIGINT")
-            cur.execute(f"ALTER TABLE {f} ADD COLUMN {exists}message_ts DOUBLE PRECISION")
-        cur.execute(f"CREATE INDEX IF NOT EXISTS {f}_qa_day ON {f} (message_ts, action, suggestion_id)")
+        exists = "" if _sqlite(store) else "IF NOT EXISTS "  # two services upgrading at once
+        for name, kind in _FEEDBACK_COLUMNS.items():
+            if name not in columns:
+                cur.execute(f"ALTER TABLE {f} ADD COLUMN {exists}{name} {kind}")
+        cur.execute(f"CREATE INDEX IF NOT EXISTS {f}_qa_day ON {f} (message_ts, action, suggestion_id, "
+                    "edit_distance, edit_drift_ppm)")
         cur.execute(f"DROP INDEX IF EXISTS {f}_qa_metrics")  # the (ts, ...) one it replaces
     built, offset = state(store)
     if not built:
@@ -180,11 +212,13 @@ def rebuild(store: SqlLogStore, offset_s: int | None = None) -> int:
         current = _meta(store, cur)
         offset = int(current.get("day_offset_s", DEFAULT_DAY_OFFSET_S)) if offset_s is None else offset_s
         _resolve_old_feedback(store, cur)
+        _measure_old_edits(store, cur)
         counts = Counter[Key]()
         columns = "id, ts, top_id, top_score, latency_ms, risk_types"
         for chunk in _chunks(store, cur, f"SELECT {columns} FROM {m}"):
             counts.update(message_counters((r[1:] for r in chunk), offset))
-        for chunk in _chunks(store, cur, f"SELECT id, message_ts, action, suggestion_id FROM {f}"):
+        columns = "id, message_ts, action, suggestion_id, edit_distance, edit_drift_ppm"
+        for chunk in _chunks(store, cur, f"SELECT {columns} FROM {f}"):
             counts.update(feedback_counters((r[1:] for r in chunk), offset))
         add(store, cur, counts)
         for name, value in (("version", VERSION), ("day_offset_s", str(offset))):
@@ -211,11 +245,31 @@ def _resolve_old_feedback(store: SqlLogStore, cur: object) -> None:
                 f"{f}.ts) WHERE message_ts IS NULL")
 
 
-def _chunks(store: SqlLogStore, cur: object, select: str) -> Iterable[list[tuple]]:
-    """``select`` (whose first column is the id) in id order, a chunk at a time: bounded memory."""
+def _measure_old_edits(store: SqlLogStore, cur: object) -> None:
+    """Edits stored before they were measured on write (or whose shown reply was not found)."""
+    f, m = store.t("feedback"), store.t("messages")
+    select = (f"SELECT f.id, f.suggestion_id, f.final_text, m.suggestions FROM {f} f "
+              f"LEFT JOIN {m} m ON m.id = f.message_pk")
+    where = "f.action = 'edited' AND f.final_text IS NOT NULL AND f.edit_distance IS NULL"
+    measured = []
+    for chunk in _chunks(store, cur, select, key="f.id", where=where):
+        for pk, suggestion_id, final_text, suggestions in chunk:
+            reply = shown_reply(suggestions, suggestion_id)
+            if reply is not None:
+                measured.append((*measure_edit(reply, final_text), pk))
+    if measured:
+        cur.executemany(store.sql(f"UPDATE {f} SET edit_distance = ?, edit_drift_ppm = ? "  # type: ignore[attr-defined]
+                                  "WHERE id = ?"), measured)
+
+
+def _chunks(store: SqlLogStore, cur: object, select: str, key: str = "id",
+            where: str = "") -> Iterable[list[tuple]]:
+    """``select`` (whose first column is ``key``, the id) in id order, a chunk at a time, so
+    memory stays bounded; ``where`` narrows it."""
     after = -1
+    condition = f"{where} AND {key} > ?" if where else f"{key} > ?"
     while True:
-        cur.execute(store.sql(f"{select} WHERE id > ? ORDER BY id LIMIT {_CHUNK}"), [after])  # type: ignore[attr-defined]
+        cur.execute(store.sql(f"{select} WHERE {condition} ORDER BY {key} LIMIT {_CHUNK}"), [after])  # type: ignore[attr-defined]
         rows = cur.fetchall()  # type: ignore[attr-defined]
         if not rows:
             return
