@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from assist.qa.metrics import compute_metrics
-from assist.qa.seed import SeedConfig, seed_store
+from assist.qa.seed import SeedConfig, seed_store, synthetic_log
 from assist.service.logstore import FeedbackRecord, MessageRecord, open_log_store, summaries
 from assist.service.logstore.base import SqlLogStore
 from tests.qa.conftest import SEED, fixture_entries
@@ -159,3 +159,25 @@ def test_buckets_agree_with_the_comparisons_they_replace() -> None:
 def _date(ts: float) -> str:
     """The local date (UTC+8) of ``ts``, as the metrics name days."""
     return datetime.fromtimestamp(summaries.day_of(ts, CST) * DAY, UTC).strftime("%Y-%m-%d")
+
+
+def test_concurrent_writers_keep_the_counters_exact(empty_store: SqlLogStore) -> None:
+    """Four threads (four connections) add to the same days' counters at once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    config = SeedConfig(messages=800, start=SEED.start, days=2, seed=8)
+    records = list(synthetic_log(fixture_entries(), config))
+
+    def write(part: int) -> None:
+        mine = records[part::4]
+        for start in range(0, len(mine), 25):
+            batch = mine[start:start + 25]
+            empty_store.write_messages([m for m, _ in batch])
+            empty_store.write_feedback([f for _, f in batch if f])
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(write, range(4)))
+    kept = sorted(summaries.read(empty_store, -10**7, 10**7))
+    summaries.rebuild(empty_store)
+    assert sorted(summaries.read(empty_store, -10**7, 10**7)) == kept
+    assert sum(n for _, metric, _, n in kept if metric == "messages") == 800
