@@ -14,7 +14,10 @@ folder, default embedder), then measures, in one run:
 
 Messages are varied (product, size, colour, order numbers, phrasing): mostly distinct texts, with
 about one in six a common repeat ("在吗", "发货了吗") so the embedding cache helps only as much as
-in real traffic. Latency is measured by the client: frame sent → suggestions received.
+in real traffic. Latency is measured by the client: frame sent → suggestions received. The
+clients run in ``--processes`` processes (2), each with its own event loop, so that the client
+side is not the bottleneck; the server's and the clients' CPU time per message are reported for
+the two 200-connection phases (server from /proc, so Linux only).
 
     python benchmarks/load.py                     # one run
     python benchmarks/load.py --repeat 3          # three runs, medians reported
@@ -35,6 +38,9 @@ import sys
 import tempfile
 import time
 import urllib.request
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from multiprocessing import get_context
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -118,13 +124,28 @@ class Server:
         self.process.wait(timeout=60)
 
 
-async def client(url: str, texts: list[str], until: float, latencies: list[float],
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` (all its threads), from /proc (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _answer_kind(raw: str | bytes) -> tuple[str, str | None]:
+    """(type, message_id) of a server frame: the client decodes just enough to time it."""
+    answer = json.loads(raw)
+    if answer["type"] == "error":
+        raise RuntimeError(f"server error: {answer}")
+    return answer["type"], answer.get("message_id")
+
+
+async def client(url: str, texts: list[str], start: float, until: float, latencies: list[float],
                  name: str) -> None:
     """Closed loop: send, wait for the suggestions, send the next one."""
     import websockets
 
     async with websockets.connect(url, max_size=1 << 22, compression=None) as ws:
-        json.loads(await ws.recv())  # welcome
+        await ws.recv()  # welcome
+        await asyncio.sleep(max(0.0, start - time.perf_counter()))
         i = 0
         while time.perf_counter() < until and i < len(texts):
             frame = {"type": "customer_message", "conversation_id": name, "message_id": f"{name}-{i}",
@@ -132,28 +153,12 @@ async def client(url: str, texts: list[str], until: float, latencies: list[float
             started = time.perf_counter()
             await ws.send(json.dumps(frame, ensure_ascii=False))
             while True:
-                answer = json.loads(await ws.recv())
-                if answer["type"] == "suggestions":
+                kind, _ = _answer_kind(await ws.recv())
+                if kind == "suggestions":
                     latencies.append((time.perf_counter() - started) * 1000)
-                elif answer["type"] == "ack":
+                elif kind == "ack":
                     break
-                elif answer["type"] == "error":
-                    raise RuntimeError(f"server error: {answer}")
             i += 1
-
-
-async def run_load(url: str, connections: int, seconds: float, seed: int) -> dict:
-    latencies: list[float] = []
-    per_client = int(seconds * 400) + 10  # more than a client can send in the time
-    texts = make_messages(per_client * connections, seed)
-    started = time.perf_counter()
-    until = started + seconds
-    await asyncio.gather(*(client(url, texts[n * per_client:(n + 1) * per_client], until, latencies,
-                                  f"c{seed}-{n}") for n in range(connections)))
-    elapsed = time.perf_counter() - started
-    return {"connections": connections, "messages": len(latencies),
-            "msg_per_s": len(latencies) / elapsed, "p50_ms": percentile(latencies, 50),
-            "p95_ms": percentile(latencies, 95), "p99_ms": percentile(latencies, 99)}
 
 
 async def paced_client(url: str, texts: list[str], interval: float, start: float, until: float,
@@ -162,16 +167,14 @@ async def paced_client(url: str, texts: list[str], interval: float, start: float
     import websockets
 
     async with websockets.connect(url, max_size=1 << 22, compression=None) as ws:
-        json.loads(await ws.recv())  # welcome
+        await ws.recv()  # welcome
         sent: dict[str, float] = {}
 
         async def receive() -> None:
             async for raw in ws:
-                answer = json.loads(raw)
-                if answer["type"] == "suggestions":
-                    latencies.append((time.perf_counter() - sent.pop(answer["message_id"])) * 1000)
-                elif answer["type"] == "error":
-                    raise RuntimeError(f"server error: {answer}")
+                kind, message_id = _answer_kind(raw)
+                if kind == "suggestions":
+                    latencies.append((time.perf_counter() - sent.pop(message_id)) * 1000)
                 if not sent and time.perf_counter() >= until:
                     return
 
@@ -189,21 +192,72 @@ async def paced_client(url: str, texts: list[str], interval: float, start: float
         await asyncio.wait_for(receiver, timeout=30)
 
 
-async def run_paced(url: str, connections: int, rate: float, seconds: float, seed: int) -> dict:
+@dataclass
+class Job:
+    """One client process's share of a phase; ``start_wall`` is shared by every process."""
+
+    url: str
+    texts: list[list[str]]  # per connection
+    names: list[str]
+    start_wall: float
+    seconds: float
+    interval: float = 0.0  # > 0: open loop, one message per connection every interval
+    phases: list[float] = field(default_factory=list)  # open loop: each connection's offset
+
+
+async def _clients(job: Job) -> list[float]:
     latencies: list[float] = []
-    interval = connections / rate
-    per_client = int(seconds / interval) + 2
+    start = job.start_wall - time.time() + time.perf_counter()  # this process's clock
+    until = start + job.seconds
+    if job.interval:
+        runs = [paced_client(job.url, texts, job.interval, start + phase, until, latencies, name)
+                for texts, name, phase in zip(job.texts, job.names, job.phases, strict=True)]
+    else:
+        runs = [client(job.url, texts, start, until, latencies, name)
+                for texts, name in zip(job.texts, job.names, strict=True)]
+    await asyncio.gather(*runs)
+    return latencies
+
+
+def run_job(job: Job) -> tuple[list[float], float]:
+    """In a client process: (latencies in ms, CPU seconds this process spent)."""
+    cpu = time.process_time()
+    try:
+        import uvloop  # comes with uvicorn[standard]; a cheaper loop leaves more CPU to the server
+        latencies = uvloop.run(_clients(job))
+    except ImportError:
+        latencies = asyncio.run(_clients(job))
+    return latencies, time.process_time() - cpu
+
+
+def run_phase(pool: ProcessPoolExecutor, server: Server, processes: int, connections: int,
+              seconds: float, seed: int, rate: float | None = None) -> dict:
+    """``connections`` clients spread over ``processes`` client processes; latency and CPU."""
+    interval = connections / rate if rate else 0.0
+    per_client = int(seconds / interval) + 2 if rate else int(seconds * 400) + 10
     texts = make_messages(per_client * connections, seed)
     rng = random.Random(seed)
-    start = time.perf_counter() + 1.0  # let every connection open first
-    until = start + seconds
-    await asyncio.gather(*(paced_client(url, texts[n * per_client:(n + 1) * per_client], interval,
-                                        start + rng.random() * interval, until, latencies,
-                                        f"p{seed}-{n}") for n in range(connections)))
-    elapsed = max(time.perf_counter() - start, seconds)
-    return {"connections": connections, "offered_per_s": rate, "messages": len(latencies),
+    phases = [rng.random() * interval for _ in range(connections)]
+    start_wall = time.time() + 1.0 + 0.002 * connections  # every connection open first
+    prefix = "p" if rate else "c"
+    shares = [range(n, connections, processes) for n in range(min(processes, connections))]
+    jobs = [Job(server.url, [texts[n * per_client:(n + 1) * per_client] for n in share],
+                [f"{prefix}{seed}-{n}" for n in share], start_wall, seconds, interval,
+                [phases[n] for n in share]) for share in shares]
+    futures = [pool.submit(run_job, job) for job in jobs]
+    time.sleep(max(0.0, start_wall - time.time()))
+    server_cpu = cpu_seconds(server.process.pid)
+    results = [f.result() for f in futures]
+    elapsed = max(time.time() - start_wall, seconds)
+    server_cpu = cpu_seconds(server.process.pid) - server_cpu
+    latencies = [x for lat, _ in results for x in lat]
+    client_cpu = sum(cpu for _, cpu in results)
+    n = max(len(latencies), 1)
+    return {"connections": connections, "offered_per_s": rate or 0.0, "messages": len(latencies),
             "msg_per_s": len(latencies) / elapsed, "p50_ms": percentile(latencies, 50),
-            "p95_ms": percentile(latencies, 95), "p99_ms": percentile(latencies, 99)}
+            "p95_ms": percentile(latencies, 95), "p99_ms": percentile(latencies, 99),
+            "server_cpu_ms": server_cpu / n * 1000, "client_cpu_ms": client_cpu / n * 1000,
+            "server_share": server_cpu / max(server_cpu + client_cpu, 1e-9)}
 
 
 def raw_embedder(n: int, seed: int) -> float:
@@ -219,26 +273,30 @@ def raw_embedder(n: int, seed: int) -> float:
     return len(texts) / (time.perf_counter() - started)
 
 
-def one_run(server: Server, args: argparse.Namespace, seed: int) -> dict:
-    light = asyncio.run(run_load(server.url, 1, args.light_seconds, seed))
-    heavy = asyncio.run(run_load(server.url, args.connections, args.seconds, seed + 1))
-    paced = asyncio.run(run_paced(server.url, args.connections, args.rate, args.seconds, seed + 2))
+def one_run(pool: ProcessPoolExecutor, server: Server, args: argparse.Namespace, seed: int) -> dict:
+    light = run_phase(pool, server, 1, 1, args.light_seconds, seed)
+    heavy = run_phase(pool, server, args.processes, args.connections, args.seconds, seed + 1)
+    paced = run_phase(pool, server, args.processes, args.connections, args.seconds, seed + 2, args.rate)
     raw = raw_embedder(args.raw_messages, seed)
     return {"light": light, "heavy": heavy, "paced": paced, "raw_msg_per_s": raw,
             "ratio": heavy["msg_per_s"] / raw}
 
 
+def _cpu(phase: dict) -> str:
+    return (f"; CPU per message: server {phase['server_cpu_ms']:.2f} ms, client "
+            f"{phase['client_cpu_ms']:.2f} ms (server {phase['server_share']:.0%})")
+
+
 def show(label: str, run: dict) -> None:
-    light, heavy = run["light"], run["heavy"]
+    light, heavy, paced = run["light"], run["heavy"], run["paced"]
     print(f"{label}: light load (1 conn): {light['msg_per_s']:.0f} msg/s, p50 {light['p50_ms']:.1f} ms, "
           f"p95 {light['p95_ms']:.1f} ms, p99 {light['p99_ms']:.1f} ms")
     print(f"{label}: {heavy['connections']} connections, saturated: {heavy['msg_per_s']:.0f} msg/s "
-          f"({heavy['messages']} messages), p50 {heavy['p50_ms']:.1f} ms, p95 {heavy['p95_ms']:.1f} ms, "
-          f"p99 {heavy['p99_ms']:.1f} ms")
-    paced = run["paced"]
+          f"({heavy['messages']:.0f} messages), p50 {heavy['p50_ms']:.1f} ms, p95 {heavy['p95_ms']:.1f} ms, "
+          f"p99 {heavy['p99_ms']:.1f} ms" + _cpu(heavy))
     print(f"{label}: {paced['connections']} connections at {paced['offered_per_s']:.0f} msg/s offered: "
           f"{paced['msg_per_s']:.0f} msg/s answered, p50 {paced['p50_ms']:.1f} ms, "
-          f"p95 {paced['p95_ms']:.1f} ms, p99 {paced['p99_ms']:.1f} ms")
+          f"p95 {paced['p95_ms']:.1f} ms, p99 {paced['p99_ms']:.1f} ms" + _cpu(paced))
     print(f"{label}: raw batched embedder {run['raw_msg_per_s']:.0f} msg/s; service/raw = "
           f"{run['ratio']:.0%}")
 
@@ -251,6 +309,8 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=1000.0,
                         help="total offered messages/s in the sustained-rate phase")
     parser.add_argument("--light-seconds", type=float, default=3.0)
+    parser.add_argument("--processes", type=int, default=2,
+                        help="client processes sharing the connections (each its own event loop)")
     parser.add_argument("--raw-messages", type=int, default=1024)
     parser.add_argument("--repeat", type=int, default=1, help="runs; medians are reported")
     parser.add_argument("--knowledge", type=Path, default=REPO / "knowledge")
@@ -262,9 +322,11 @@ def main() -> None:
         try:
             stats0 = server.stats()
             runs = []
-            for r in range(args.repeat):
-                runs.append(one_run(server, args, seed=1000 * (r + 1)))
-                show(f"run {r + 1}", runs[-1])
+            # spawn, not fork: after the first run this process holds the embedder's threads.
+            with ProcessPoolExecutor(max(args.processes, 1), mp_context=get_context("spawn")) as pool:
+                for r in range(args.repeat):
+                    runs.append(one_run(pool, server, args, seed=1000 * (r + 1)))
+                    show(f"run {r + 1}", runs[-1])
             stats = server.stats()
         finally:
             server.stop()
