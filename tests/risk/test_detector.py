@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import statistics
 import time
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
@@ -146,3 +147,9 @@ def test_risk_config_sets_the_semantic_thresholds() -> None:
         RiskConfig(semantic_min_score=1.5)
     with pytest.raises(ValidationError):
         RiskConfig(min_score=0.5)  # a typo is an error, not a silent default
+
+
+@pytest.mark.parametrize("name", sorted(RiskConfig.model_fields))
+def test_every_risk_setting_is_documented(name: str) -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "risk.md").read_text(encoding="utf-8")
+    assert f"| `{name}` |" in doc
