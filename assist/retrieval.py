@@ -89,9 +89,13 @@ class Retriever:
         self.index = index
         self.embedder = embedder
         self.config = config or RetrievalConfig()
-        # Row n-grams once per index, not once per candidate per message: the lexical re-score
-        # is pure Python and otherwise dominates the time after embedding.
+        # Row n-grams and entry numbers once per index, not once per candidate per message: the
+        # lexical re-score is pure Python and otherwise dominates the time after embedding.
         self._row_grams = [_grams(row.norm) for row in index.rows]
+        self._row_entry = [row.entry for row in index.rows]
+        # The background as a FAISS index: numpy's product spreads over every BLAS thread, and
+        # under load their spin-waiting cost ~100 us per message (FAISS runs single-threaded).
+        self._background = ann.build(index.background, "flat") if len(index.background) else None
 
     def suggest(self, text: str) -> Retrieval:
         return self.suggest_many([text])[0]
@@ -104,36 +108,45 @@ class Retriever:
             return [Retrieval(p) for p in prepared]
         vectors = self.embedder.encode([p.text for p in content])
         scores, ids = ann.search(self.index.ann, vectors, self.config.candidates)
-        background = (np.max(vectors @ self.index.background.T, axis=1) if len(self.index.background)
-                      else np.full(len(content), -1.0))
-        ranked = iter([self._rank(p, s, i, float(b)) for p, s, i, b
+        background = self._background_scores(vectors)
+        ranked = iter([self._rank(p, s, i, b) for p, s, i, b
                        in zip(content, scores.tolist(), ids.tolist(), background, strict=True)])
         return [next(ranked) if p.has_content else Retrieval(p) for p in prepared]
 
     def rank(self, message: Normalised, vector: np.ndarray) -> Retrieval:
         """Rank entries for one normalised message and its embedding."""
-        scores, ids = ann.search(self.index.ann, vector[None, :], self.config.candidates)
-        background = float(np.max(self.index.background @ vector)) if len(
-            self.index.background) else -1.0
-        return self._rank(message, scores[0].tolist(), ids[0].tolist(), background)
+        vectors = vector[None, :]
+        scores, ids = ann.search(self.index.ann, vectors, self.config.candidates)
+        return self._rank(message, scores[0].tolist(), ids[0].tolist(),
+                          self._background_scores(vectors)[0])
+
+    def _background_scores(self, vectors: np.ndarray) -> list[float]:
+        """Each vector's highest cosine to the small-talk background (-1 without one)."""
+        if self._background is None:
+            return [-1.0] * len(vectors)
+        return ann.search(self._background, vectors, 1)[0][:, 0].tolist()
 
     def _rank(self, message: Normalised, scores: list[float], ids: list[int],
               background: float) -> Retrieval:
-        cfg = self.config
+        weight = self.config.lexical_weight
         query = _grams(message.text)
-        best: dict[int, EntryHit] = {}
+        row_entry, row_grams = self._row_entry, self._row_grams
+        best: dict[int, tuple[float, float, int]] = {}  # entry -> (score, cosine, row) of its best row
         for cosine, row_id in zip(scores, ids, strict=True):
             if row_id < 0:
                 continue
-            row = self.index.rows[row_id]
-            current = best.get(row.entry)
-            semantic = (1 - cfg.lexical_weight) * cosine
-            if current is not None and semantic + cfg.lexical_weight <= current.score:
+            entry = row_entry[row_id]
+            current = best.get(entry)
+            semantic = (1 - weight) * cosine
+            if current is not None and semantic + weight <= current[0]:
                 continue  # even a perfect lexical match could not beat this entry's best row
-            score = semantic + cfg.lexical_weight * _dice(query, self._row_grams[row_id])
-            if current is None or score > current.score:
-                best[row.entry] = EntryHit(self.index.entries[row.entry], score, cosine, row.text)
-        hits = sorted(best.values(), key=lambda h: h.score, reverse=True)
+            score = semantic + weight * _dice(query, row_grams[row_id])
+            if current is None or score > current[0]:
+                best[entry] = (score, cosine, row_id)
+        entries, rows = self.index.entries, self.index.rows
+        hits = [EntryHit(entries[entry], score, cosine, rows[row_id].text)
+                for entry, (score, cosine, row_id) in best.items()]
+        hits.sort(key=lambda h: h.score, reverse=True)
         return self._select(message, hits, background)
 
     def _select(self, message: Normalised, hits: list[EntryHit], background: float) -> Retrieval:
