@@ -169,14 +169,15 @@ async def paced_client(url: str, texts: list[str], interval: float, start: float
     async with websockets.connect(url, max_size=1 << 22, compression=None) as ws:
         await ws.recv()  # welcome
         sent: dict[str, float] = {}
+        answered = asyncio.Event()  # set whenever no message awaits its suggestions
 
         async def receive() -> None:
             async for raw in ws:
                 kind, message_id = _answer_kind(raw)
                 if kind == "suggestions":
                     latencies.append((time.perf_counter() - sent.pop(message_id)) * 1000)
-                if not sent and time.perf_counter() >= until:
-                    return
+                    if not sent:
+                        answered.set()
 
         receiver = asyncio.create_task(receive())
         for i, text in enumerate(texts):
@@ -185,11 +186,18 @@ async def paced_client(url: str, texts: list[str], interval: float, start: float
                 break
             await asyncio.sleep(max(0.0, due - time.perf_counter()))
             message_id = f"{name}-{i}"
+            answered.clear()
             sent[message_id] = time.perf_counter()
             await ws.send(json.dumps({"type": "customer_message", "conversation_id": name,
                                       "message_id": message_id, "text": text, "attachments": []},
                                      ensure_ascii=False))
-        await asyncio.wait_for(receiver, timeout=30)
+        # Stop at the last answer, not at the next frame after it (a heartbeat, seconds later).
+        await asyncio.wait_for(asyncio.wait([receiver, asyncio.create_task(answered.wait())],
+                                            return_when=asyncio.FIRST_COMPLETED), timeout=30)
+        if receiver.done():
+            receiver.result()  # a server error, or the server closed the connection
+            raise RuntimeError("connection closed before every message was answered")
+        receiver.cancel()
 
 
 @dataclass
@@ -337,9 +345,11 @@ def main() -> None:
         "raw_msg_per_s": statistics.median(r["raw_msg_per_s"] for r in runs),
         "ratio": statistics.median(r["ratio"] for r in runs),
     }
-    delta = {k: stats[k] - stats0[k] for k in ("batches", "messages", "cache_hits", "cache_misses")}
-    print(f"server: {delta['messages']} messages in {delta['batches']} batches "
-          f"(mean {delta['messages'] / max(delta['batches'], 1):.1f}), cache hits "
+    delta = {k: stats.get(k, 0) - stats0.get(k, 0)
+             for k in ("batches", "messages", "result_cache_hits", "cache_hits", "cache_misses")}
+    print(f"server: {delta['messages']} messages computed in {delta['batches']} batches "
+          f"(mean {delta['messages'] / max(delta['batches'], 1):.1f}), "
+          f"{delta['result_cache_hits']} answered from the result cache; embedding cache hits "
           f"{delta['cache_hits']}, misses {delta['cache_misses']}")
     if args.repeat > 1:
         show(f"median of {args.repeat}", median)

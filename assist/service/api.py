@@ -111,7 +111,8 @@ async def stats(request: Request, _: Admin) -> dict[str, Any]:
     """Counters for operators and the load benchmark."""
     s = services_of(request)
     return {"connections": len(s.hub.connections), "batches": s.batcher.batches,
-            "messages": s.batcher.messages, "cache_hits": s.embedder.hits,
+            "messages": s.batcher.messages, "result_cache_hits": s.batcher.results.hits,
+            "cache_hits": s.embedder.hits,
             "cache_misses": s.embedder.misses, "log_written": s.writer.written,
             "log_pending": s.writer.pending, "log_dropped": s.writer.dropped,
             "uptime_s": round(time.time() - s.started_at, 1)}

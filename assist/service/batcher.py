@@ -71,6 +71,37 @@ class CachingEmbedder:
         return out
 
 
+class ResultCache:
+    """An LRU of results by (index version, raw text), for messages without attachments.
+
+    Retrieval and risk detection are pure functions of the text and the index, so a repeated
+    message ("在吗") needs neither. Keyed by the raw text, not the normalised one: the risk rules
+    read the links and numbers that normalisation strips. Entries of a replaced index age out.
+    Used from the event loop only.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.hits = 0
+        self._results: OrderedDict[tuple[str, str], SuggestResult] = OrderedDict()
+
+    def get(self, version: str, message: Message) -> SuggestResult | None:
+        if message.attachments:
+            return None
+        result = self._results.get((version, message.text))
+        if result is not None:
+            self._results.move_to_end((version, message.text))
+            self.hits += 1
+        return result
+
+    def put(self, version: str, message: Message, result: SuggestResult) -> None:
+        if message.attachments or not self.size:
+            return
+        self._results[(version, message.text)] = result
+        if len(self._results) > self.size:
+            self._results.popitem(last=False)
+
+
 @dataclass
 class _Pending:
     message: Message
@@ -80,12 +111,14 @@ class _Pending:
 class Batcher:
     """``await batcher.suggest(message)`` → (result, index_version), batched with its neighbours."""
 
-    def __init__(self, engine: Callable[[], Engine], wait_ms: float = 0.0, max_batch: int = 64) -> None:
+    def __init__(self, engine: Callable[[], Engine], wait_ms: float = 0.0, max_batch: int = 64,
+                 cache_size: int = 4096) -> None:
         self._engine = engine
         self.wait = wait_ms / 1000
         self.max_batch = max_batch
         self.batches = 0
-        self.messages = 0
+        self.messages = 0  # computed by the engine (not answered from the cache)
+        self.results = ResultCache(cache_size)
         # One worker: the embedder serialises calls anyway, and one batch at a time keeps
         # batches large under load.
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed")
@@ -112,7 +145,6 @@ class Batcher:
         return await future
 
     async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
         backlog = False  # messages arrived while the last batch ran: they have waited already
         while True:
             await self._wakeup.wait()
@@ -124,18 +156,41 @@ class Batcher:
             if not batch:
                 continue
             engine = self._engine()  # read once: this batch finishes on this engine
+            # Repeats are answered from the cache and a text twice in one batch is computed
+            # once; answers still go out in arrival order, a batch at a time.
+            results = [self.results.get(engine.version, p.message) for p in batch]
+            todo: dict[str | int, Message] = {}
+            for n, (pending, result) in enumerate(zip(batch, results, strict=True)):
+                if result is None:
+                    todo.setdefault(_key(n, pending.message), pending.message)
             try:
-                results = await loop.run_in_executor(
-                    self._executor, engine.suggest_many, [p.message for p in batch])
+                computed = await self._compute(engine, todo)
             except Exception as exc:  # a bad batch must not kill the batcher
-                log.exception("suggestion batch of %d failed", len(batch))
+                log.exception("suggestion batch of %d failed", len(todo))
                 for pending in batch:
                     if not pending.future.done():
                         pending.future.set_exception(exc)
                 continue
             backlog = bool(self._queue)
-            self.batches += 1
-            self.messages += len(batch)
-            for pending, result in zip(batch, results, strict=True):
+            for n, (pending, result) in enumerate(zip(batch, results, strict=True)):
                 if not pending.future.done():  # the caller may have gone away
-                    pending.future.set_result((result, engine.version))
+                    answer = result if result is not None else computed[_key(n, pending.message)]
+                    pending.future.set_result((answer, engine.version))
+
+    async def _compute(self, engine: Engine,
+                       todo: dict[str | int, Message]) -> dict[str | int, SuggestResult]:
+        """One engine call for the messages not in the cache, off the event loop."""
+        if not todo:
+            return {}
+        fresh = await asyncio.get_running_loop().run_in_executor(
+            self._executor, engine.suggest_many, list(todo.values()))
+        self.batches += 1
+        self.messages += len(fresh)
+        for message, result in zip(todo.values(), fresh, strict=True):
+            self.results.put(engine.version, message, result)
+        return dict(zip(todo, fresh, strict=True))
+
+
+def _key(position: int, message: Message) -> str | int:
+    """Messages with the same key get the same answer: same text, no attachments."""
+    return position if message.attachments else message.text
