@@ -35,7 +35,8 @@ class Tally:
 def from_summaries(store: SqlLogStore, first_day: int, end_day: int, threshold_k: int) -> Tally:
     """Days [first_day, end_day) from the counters; ``threshold_k``: confident is score >= k/100."""
     tally = Tally()
-    for day, metric, key, n in summaries.read(store, first_day, end_day):
+    for day, metric, key, n in (*summaries.read_days(store, first_day, end_day),
+                                *summaries.read_totals(store, first_day, end_day)):
         if metric in ("messages", "suggested"):
             tally.days[day][metric] += n
         elif metric == "score":

@@ -55,6 +55,8 @@ _FEEDBACK_COLUMNS = {"message_pk": "BIGINT", "message_ts": "DOUBLE PRECISION",
                      "edit_distance": "BIGINT", "edit_drift_ppm": "BIGINT"}
 
 Key = tuple[int, str, str]
+# Metrics the per-day series need day by day; the others (per entry) are only ever summed.
+DAILY_METRICS = ("messages", "suggested", "score", "latency", "risk", "action")
 
 
 # ---- buckets (the raw SQL in logstore.qa computes the same with the same float operations) ------
@@ -230,9 +232,28 @@ def rebuild(store: SqlLogStore, offset_s: int | None = None) -> int:
 
 def read(store: SqlLogStore, first_day: int, end_day: int) -> list[tuple[int, str, str, int]]:
     """Every counter of days [first_day, end_day)."""
+    return _read(store, "SELECT day, metric, key, n FROM {} WHERE day >= ? AND day < ?",
+                 [first_day, end_day])
+
+
+def read_days(store: SqlLogStore, first_day: int, end_day: int) -> list[tuple[int, str, str, int]]:
+    """The per-day series' counters (DAILY_METRICS) of days [first_day, end_day)."""
+    return _read(store, f"SELECT day, metric, key, n FROM {{}} WHERE day >= ? AND day < ? "
+                        f"AND metric IN ({', '.join('?' * len(DAILY_METRICS))})",
+                 [first_day, end_day, *DAILY_METRICS])
+
+
+def read_totals(store: SqlLogStore, first_day: int, end_day: int) -> list[tuple[int, str, str, int]]:
+    """The per-entry counters summed over days [first_day, end_day) (day is returned as 0): the
+    database adds up a month of them, Python sees one row per entry and metric."""
+    return _read(store, f"SELECT 0, metric, key, SUM(n) FROM {{}} WHERE day >= ? AND day < ? "
+                        f"AND metric NOT IN ({', '.join('?' * len(DAILY_METRICS))}) GROUP BY metric, key",
+                 [first_day, end_day, *DAILY_METRICS])
+
+
+def _read(store: SqlLogStore, sql: str, params: list) -> list[tuple[int, str, str, int]]:
     with store._cursor() as cur:
-        cur.execute(store.sql(f"SELECT day, metric, key, n FROM {store.t('qa_daily')} "
-                              "WHERE day >= ? AND day < ?"), [first_day, end_day])
+        cur.execute(store.sql(sql.format(store.t("qa_daily"))), params)
         return [(int(r[0]), r[1], r[2], int(r[3])) for r in cur.fetchall()]
 
 
