@@ -279,8 +279,9 @@ function chart(id, config) {
 }
 
 async function loadMetrics() {
-  const params = new URLSearchParams({ since: $("m-range").value, threshold: $("m-threshold").value,
-                                       tz_offset_min: String(-new Date().getTimezoneOffset()) });
+  // No tz_offset_min: days follow the log's own offset (UTC+8 by default), which the daily
+  // summaries are kept in; another offset would force the slow raw-row path.
+  const params = new URLSearchParams({ since: $("m-range").value, threshold: $("m-threshold").value });
   $("metrics-status").textContent = "计算中…";
   let m;
   try {
@@ -325,7 +326,7 @@ async function loadMetrics() {
   $("edited-table").tBodies[0].replaceChildren(...m.most_edited.map((e) => el("tr", {},
     el("td", {}, e.id), el("td", {}, e.title), el("td", { class: "num" }, e.edits),
     el("td", { class: "num" }, e.mean_distance.toFixed(1)), el("td", { class: "num" }, pct(e.mean_drift)))));
-  $("edited-note").textContent = `基于最近 ${m.edit_sample} 次修改;偏离度 = 编辑距离 / 较长文本长度`;
+  $("edited-note").textContent = `统计范围内共 ${m.edit_sample} 次修改;偏离度 = 编辑距离 / 较长文本长度`;
   $("never-used").replaceChildren(...(m.never_used.length
     ? m.never_used.map((u) => el("li", {}, `${u.category} · ${u.title} (${u.id})`))
     : [el("li", { class: "muted" }, "无")]));
