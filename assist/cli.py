@@ -33,14 +33,14 @@ def engine_for(settings: Settings) -> Engine:
     """Open the index, building it from the knowledge folder first if there is none yet."""
     embedder = shared_embedder(settings.embedder)
     try:
-        return open_engine(settings.index, embedder, settings.retrieval)
+        return open_engine(settings.index, embedder, settings.retrieval, settings.risk)
     except IndexNotFound:
         from indexer.build import build_index
 
         log.warning("no index at %s: building it from %s", settings.index, settings.knowledge)
         summary = build_index(settings.knowledge, settings.index, embedder, progress=False)
         click.echo(str(summary), err=True)
-        return open_engine(settings.index, embedder, settings.retrieval)
+        return open_engine(settings.index, embedder, settings.retrieval, settings.risk)
 
 
 @click.group()

@@ -13,6 +13,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 from assist.retrieval import RetrievalConfig
+from assist.risk.config import RiskConfig
 
 
 class Settings(BaseSettings):
@@ -25,6 +26,8 @@ class Settings(BaseSettings):
     embedder: str = Field("use", description="'use' or 'sentence-transformers:/model/dir'.")
     retrieval: RetrievalConfig = Field(default_factory=RetrievalConfig,
                                        description="Retrieval tuning (see RetrievalConfig).")
+    risk: RiskConfig = Field(default_factory=RiskConfig,
+                             description="Risk detector thresholds (see docs/risk.md).")
 
     # The service (assist serve); see docs/configuration.md.
     host: str = Field("127.0.0.1", description="Address the service listens on.")

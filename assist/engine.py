@@ -15,6 +15,7 @@ from assist.embedders import Embedder
 from assist.index import LoadedIndex, load_index
 from assist.models import Attachment, Risk, SuggestResult
 from assist.retrieval import EntryHit, RetrievalConfig, Retriever
+from assist.risk.config import RiskConfig
 
 
 @dataclass(frozen=True)
@@ -58,17 +59,15 @@ class Engine:
         return results
 
 
-def default_risk_detector(index: LoadedIndex) -> RiskDetector | None:
-    """The rule + semantic detector, when the risk package is present."""
-    try:
-        from assist.risk import build_detector
-    except ImportError:
-        return None
-    return build_detector(index)
+def default_risk_detector(index: LoadedIndex, config: RiskConfig | None = None) -> RiskDetector:
+    """The rule + semantic detector with the host lists of ``index``'s version."""
+    from assist.risk import build_detector
+
+    return build_detector(index, config)
 
 
-def open_engine(index_dir: Path, embedder: Embedder,
-                config: RetrievalConfig | None = None) -> Engine:
+def open_engine(index_dir: Path, embedder: Embedder, config: RetrievalConfig | None = None,
+                risk: RiskConfig | None = None) -> Engine:
     """Load the live index under ``index_dir`` for ``embedder`` and wire the risk detector."""
     index = load_index(index_dir, embedder.name)
-    return Engine(index, embedder, default_risk_detector(index), config)
+    return Engine(index, embedder, default_risk_detector(index, risk), config)

@@ -85,7 +85,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             settings=settings, engine=live, embedder=cached, batcher=batcher,
             hub=Hub(settings.heartbeat_s), store=store, writer=LogWriter(store), tokens=tokens,
             reindexer=Reindexer(settings.knowledge, settings.index, cached, base.retriever.embedder,
-                                base.retriever.config, lambda e: services.swap_engine(e)))
+                                base.retriever.config, lambda e: services.swap_engine(e),
+                                settings.risk))
         batcher.start()
         services.hub.start()
         log.info("serving index %s (%d entries); log store %s", live.version,

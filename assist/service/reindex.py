@@ -17,6 +17,7 @@ from assist.embedders import Embedder
 from assist.engine import Engine, open_engine
 from assist.knowledge import KnowledgeError
 from assist.retrieval import RetrievalConfig
+from assist.risk.config import RiskConfig
 from assist.service.protocol import ReindexResponse
 
 log = logging.getLogger(__name__)
@@ -24,12 +25,14 @@ log = logging.getLogger(__name__)
 
 class Reindexer:
     def __init__(self, knowledge: Path, index: Path, embedder: Embedder, build_embedder: Embedder,
-                 retrieval: RetrievalConfig | None, swap: Callable[[Engine], None]) -> None:
+                 retrieval: RetrievalConfig | None, swap: Callable[[Engine], None],
+                 risk: RiskConfig | None = None) -> None:
         self.knowledge = knowledge
         self.index = index
         self.embedder = embedder  # what the new engine serves with (the cached one)
         self.build_embedder = build_embedder  # the bare model: index texts need not fill the cache
         self.retrieval = retrieval
+        self.risk = risk
         self._swap = swap
         self._lock = asyncio.Lock()  # one rebuild at a time; a second request waits its turn
 
@@ -53,4 +56,4 @@ class Reindexer:
         from indexer.build import build_index
 
         summary = build_index(self.knowledge, self.index, self.build_embedder, progress=False)
-        return open_engine(self.index, self.embedder, self.retrieval), summary.unchanged
+        return open_engine(self.index, self.embedder, self.retrieval, self.risk), summary.unchanged

@@ -8,7 +8,9 @@ import pytest
 from pydantic import ValidationError
 
 from assist.config import Settings, load_settings
+from assist.engine import open_engine
 from assist.retrieval import RetrievalConfig
+from assist.risk import RiskConfig
 
 DOC = (Path(__file__).parent.parent.parent / "docs" / "configuration.md").read_text(encoding="utf-8")
 
@@ -16,12 +18,22 @@ DOC = (Path(__file__).parent.parent.parent / "docs" / "configuration.md").read_t
 @pytest.mark.parametrize("name", sorted(Settings.model_fields))
 def test_every_setting_is_documented(name: str) -> None:
     assert f"| `{name}` |" in DOC
-    assert name == "retrieval" or f"`ASSIST_{name.upper()}`" in DOC
+    assert name in ("retrieval", "risk") or f"`ASSIST_{name.upper()}`" in DOC
 
 
-@pytest.mark.parametrize("name", sorted(RetrievalConfig.model_fields))
-def test_every_retrieval_setting_is_documented(name: str) -> None:
+@pytest.mark.parametrize("name", sorted(RetrievalConfig.model_fields) + sorted(RiskConfig.model_fields))
+def test_every_retrieval_and_risk_setting_is_documented(name: str) -> None:
     assert f"| `{name}` |" in DOC
+
+
+def test_risk_thresholds_reach_the_detector(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                            small_index: Path, embedder) -> None:
+    """``ASSIST_RISK__*`` flows from the environment into the engine the service runs."""
+    monkeypatch.setenv("ASSIST_RISK__SEMANTIC_MIN_SCORE", "0.9")
+    settings = load_settings(index=small_index, knowledge=tmp_path / "unused")
+    assert settings.risk.semantic_min_score == 0.9
+    engine = open_engine(settings.index, embedder, settings.retrieval, settings.risk)
+    assert engine.risk_detector.config.semantic_min_score == 0.9
 
 
 def test_file_then_environment_then_flags(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
