@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -46,3 +48,21 @@ def shipped_index(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) 
     out = tmp_path_factory.mktemp("shipped-index")
     build_index(REPO / "knowledge", out, embedder, progress=False)
     return out
+
+
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's package; Playwright's own download is not used
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """One headless Chromium for every real-browser test (widget, QA page)."""
+    if not CHROMIUM.is_file():
+        pytest.skip("no /usr/bin/chromium: install Debian's chromium and fonts-noto-cjk (scripts/install.sh)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+

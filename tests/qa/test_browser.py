@@ -18,22 +18,8 @@ from tests.qa.conftest import FIXTURES, fixture_entries, recent_seed
 from tests.service.conftest import QA, RunningServer, service_settings, start_server, stop_server
 
 pytestmark = pytest.mark.browser
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 ARTIFACTS = Path(__file__).parent.parent.parent / "test-artifacts" / "qa"
 HOSTILE = '<img src=x onerror="window.__xss=1">买家说:<b>急</b>'
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.is_file():
-        pytest.skip("no /usr/bin/chromium: install Debian's chromium and fonts-noto-cjk (scripts/install.sh)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture(scope="module")

@@ -15,22 +15,8 @@ from tests.service.conftest import AGENT, RunningServer, service_settings, start
 REPO = Path(__file__).resolve().parents[2]
 WIDGET_DIR = REPO / "widget"
 ARTIFACTS = REPO / "test-artifacts" / "widget"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 # Chromium logs a failed websocket handshake as a console error; expected while a server restarts.
 EXPECTED_CONSOLE = ("WebSocket connection to", "net::ERR_CONNECTION_REFUSED")
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.is_file():
-        pytest.skip("no /usr/bin/chromium: install Debian's chromium and fonts-noto-cjk (scripts/install.sh)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 class Servers:
