@@ -12,12 +12,16 @@ folder, default embedder), then measures, in one run:
    per second in total (1,000 by default): achieved throughput and latency at that load, which
    is what the "1,000 msg/s at 200 connections, p99 ≤ 50 ms" target is about.
 
-Messages are varied (product, size, colour, order numbers, phrasing): mostly distinct texts, with
-about one in six a common repeat ("在吗", "发货了吗") so the embedding cache helps only as much as
-in real traffic. Latency is measured by the client: frame sent → suggestions received. The
-clients run in ``--processes`` processes (2), each with its own event loop, so that the client
-side is not the bottleneck; the server's and the clients' CPU time per message are reported for
-the two 200-connection phases (server from /proc, so Linux only).
+Messages are varied: about one in six (``COMMON_SHARE``) is a common short message that real
+chats repeat verbatim ("在吗", "好的"); the rest are composed from 40 templates with products,
+sizes, colours, prices, quantities, dates, cities, order numbers and phrasing variants, so fewer
+than 1% of them repeat. Every phase prints the measured share of texts the server had already
+been sent (in that phase or an earlier one), and how many it answered from its result cache.
+Each run and phase has its own seed, so a later run does not replay an earlier one's texts.
+Latency is measured by the client: frame sent → suggestions received. The clients run in
+``--processes`` processes (2), each with its own event loop, so that the client side is not the
+bottleneck; the server's and the clients' CPU time per message are reported for the two
+200-connection phases (server from /proc, so Linux only).
 
     python benchmarks/load.py                     # one run
     python benchmarks/load.py --repeat 3          # three runs, medians reported
@@ -46,34 +50,82 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 TOKEN = "bench-admin-token"
 
-REPEATS = ["在吗", "在吗?", "发货了吗", "好的谢谢", "有人吗", "亲在吗", "嗯嗯", "好的", "谢谢",
-           "什么时候发货", "能便宜点吗", "包邮吗"]
+# Traffic: about one message in six is a common short one that real chats repeat verbatim
+# ("在吗", "好的"); the rest are composed from many templates, products, numbers and phrasings,
+# so exact repeats among them are rare. Each phase prints the measured share of repeated texts.
+COMMON_SHARE = 0.17
+COMMON = ["在吗", "好的", "在吗?", "谢谢", "发货了吗", "好的谢谢", "有人吗", "嗯嗯", "亲在吗", "包邮吗",
+          "什么时候发货", "能便宜点吗", "ok", "收到了", "好的亲", "哦哦", "在不在", "有货吗", "多久能到",
+          "还在吗", "谢谢亲", "嗯", "可以", "知道了"]
 TEMPLATES = [
-    "这款{p}{s}码的还有货吗", "我平时穿{n}码,{p}拍多大合适", "{p}是{c}的那个还有吗,想要{k}件",
-    "订单{o}怎么还没发货", "快递都{d}天了还没到,单号{o}", "{p}收到有点问题,{c}的掉色了",
-    "我想把{c}换成别的颜色可以吗,订单{o}", "{p}能不能便宜{d}块钱", "买{k}件{p}有优惠吗",
-    "{p}是正品吗,有没有{c}的", "地址填错了,能改成{d}号楼吗", "{p}质量怎么样,会不会起球",
-    "我要退货,{p}尺码偏{z}了", "退款什么时候到账,都{d}天了", "{p}可以开发票吗,抬头写公司",
-    "请问{p}{s}码腰围多少", "{c}的{p}什么时候补货", "发什么快递,{d}号之前能到吗",
+    "这款{p}{s}码的还有货吗", "我身高{h}体重{w}斤,{p}穿什么码", "{p}要{c}的,拍{k}件能便宜吗",
+    "订单{o}怎么还没发货", "快递{d}天了还没到,单号{o}", "{p}收到了,{c}的有点掉色",
+    "{c}的{p}能换成{c2}吗,订单{o}", "{p}{y}块能卖吗", "买{k}件{p}有什么优惠", "{p}是正品吗,有{c}的吗",
+    "地址填错了,改成{city}{r}路{d}号可以吗", "{c}的{p}质量怎么样,洗了会不会起球", "{p}{s}码偏{z}了,我要退货",
+    "退款{y}块什么时候到账,等了{d}天了", "{p}能开发票吗,抬头是{corp}", "{p}{s}码腰围是多少",
+    "{c}的{p}什么时候补货", "发{courier}吗,{m}月{day}号之前能到{city}吗", "{p}和{p2}一起买能包邮吗",
+    "我拍了{k}件{p},能分开发{courier}吗", "{p}有没有{s}码的{c}", "{p}为什么比昨天贵了{d}块",
+    "{city}发货吗,到{city2}要几天", "{p}我{m}月{day}号买的,还能退吗", "{c}{p}和{c2}的哪个好看",
+    "{p}的尺码表发我一下,我{h}cm", "满{y}减{d}的券买{p}怎么用不了", "收到的{p}少了{k}件,订单{o}",
+    "{p}的{part}坏了,能换一个吗", "{p}能不能{m}月{day}号再发货", "{k}件{p}一共{y}对吗",
+    "{p}洗的时候会缩水吗,{c}的", "你们{p}是{city}发的吗", "{p}预售要等几天,{m}月{day}号能发吗",
+    "我体重{w}斤,{p}{s}码会不会紧", "买{p}送的{gift}怎么没收到", "{p}的价格能保到{m}月{day}号吗",
+    "{courier}单号{o}显示签收了但我没收到", "{p}{s}码和{s2}码差多少", "上次买的{p}{c}的很好,还想要{k}件",
 ]
-PRODUCTS = ["连衣裙", "运动鞋", "卫衣", "羽绒服", "牛仔裤", "衬衫", "帆布鞋", "保温杯", "双肩包",
-            "T恤", "风衣", "毛衣", "短裤", "拖鞋", "围巾"]
-COLOURS = ["黑色", "白色", "红色", "藏青", "米色", "灰色", "粉色", "卡其色"]
-SIZES = ["S", "M", "L", "XL", "XXL", "36", "37", "38", "39", "40", "41", "42", "43"]
+ADJECTIVES = ["", "", "纯棉", "加绒", "修身", "宽松", "新款", "男款", "女款", "儿童", "高腰", "复古", "夏季",
+              "加厚", "防水", "轻薄", "真丝", "针织", "百搭", "大码"]
+NOUNS = ["连衣裙", "运动鞋", "卫衣", "羽绒服", "牛仔裤", "衬衫", "帆布鞋", "保温杯", "双肩包", "T恤", "风衣",
+         "毛衣", "短裤", "拖鞋", "围巾", "半身裙", "西装", "睡衣", "马甲", "打底衫", "阔腿裤", "冲锋衣",
+         "雪地靴", "凉鞋", "棒球帽", "手提包", "床单", "四件套", "枕头", "蓝牙耳机", "充电宝", "手机壳"]
+COLOURS = ["黑色", "白色", "红色", "藏青", "米色", "灰色", "粉色", "卡其色", "酒红", "墨绿", "浅蓝", "杏色",
+           "紫色", "咖啡色", "军绿", "奶白"]
+SIZES = ["S", "M", "L", "XL", "XXL", "3XL", "35", "36", "37", "38", "39", "40", "41", "42", "43", "44",
+         "150", "160", "165", "170", "175"]
+CITIES = ["北京", "上海", "广州", "深圳", "杭州", "成都", "武汉", "西安", "南京", "重庆", "天津", "苏州",
+          "长沙", "郑州", "沈阳", "青岛", "厦门", "昆明", "大连", "合肥", "哈尔滨", "济南", "福州", "南宁"]
+COURIERS = ["顺丰", "圆通", "中通", "申通", "韵达", "京东快递", "邮政", "极兔"]
+PARTS = ["拉链", "扣子", "鞋带", "盖子", "肩带", "线头", "充电口", "包装"]
+GIFTS = ["袜子", "小样", "钥匙扣", "收纳袋", "鞋垫", "贴纸"]
+CORPS = ["某某科技有限公司", "个人", "我们单位", "贸易公司", "学校"]
+ROADS = ["人民", "中山", "解放", "建设", "和平", "长江", "南京", "文化"]
+PREFIXES = ["", "", "", "", "亲,", "你好,", "请问", "老板,", "客服,", "在吗,", "哈喽,", "麻烦问下,"]
+SUFFIXES = ["", "", "", "?", "??", "呀", "啊", "~", ",谢谢", ",急", "。", "!"]
 
 
 def make_messages(n: int, seed: int) -> list[str]:
+    """``n`` buyer messages; see COMMON_SHARE for how often they repeat."""
     rng = random.Random(seed)
+    weights = [1 / (rank + 1) for rank in range(len(COMMON))]  # a few dominate, as in real chats
     out = []
     for _ in range(n):
-        if rng.random() < 1 / 6:
-            out.append(rng.choice(REPEATS))
+        if rng.random() < COMMON_SHARE:
+            out.append(rng.choices(COMMON, weights)[0])
             continue
-        out.append(rng.choice(TEMPLATES).format(
-            p=rng.choice(PRODUCTS), s=rng.choice(SIZES), c=rng.choice(COLOURS),
-            n=rng.randint(35, 45), k=rng.randint(2, 5), d=rng.randint(2, 30),
-            z=rng.choice("大小"), o=rng.randint(10**15, 10**16 - 1)))
+        c, c2 = rng.sample(COLOURS, 2)
+        city, city2 = rng.sample(CITIES, 2)
+        s, s2 = rng.sample(SIZES, 2)
+        text = rng.choice(TEMPLATES).format(
+            p=_product(rng), p2=_product(rng), s=s, s2=s2, c=c, c2=c2, city=city, city2=city2,
+            h=rng.randint(150, 190), w=rng.randint(80, 200), k=rng.randint(1, 10),
+            d=rng.randint(1, 30), y=rng.randint(9, 999), m=rng.randint(1, 12), day=rng.randint(1, 28),
+            z=rng.choice("大小"), o=rng.randint(10**15, 10**16 - 1), courier=rng.choice(COURIERS),
+            part=rng.choice(PARTS), gift=rng.choice(GIFTS), corp=rng.choice(CORPS),
+            r=rng.choice(ROADS))
+        out.append(rng.choice(PREFIXES) + text + rng.choice(SUFFIXES))
     return out
+
+
+def _product(rng: random.Random) -> str:
+    return rng.choice(ADJECTIVES) + rng.choice(NOUNS)
+
+
+def repeat_share(texts: list[str], seen: set[str]) -> float:
+    """Share of ``texts`` sent before (earlier in the list or in ``seen``); adds them to ``seen``."""
+    repeats = 0
+    for text in texts:
+        repeats += text in seen
+        seen.add(text)
+    return repeats / max(len(texts), 1)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -139,8 +191,8 @@ def _answer_kind(raw: str | bytes) -> tuple[str, str | None]:
 
 
 async def client(url: str, texts: list[str], start: float, until: float, latencies: list[float],
-                 name: str) -> None:
-    """Closed loop: send, wait for the suggestions, send the next one."""
+                 name: str) -> int:
+    """Closed loop: send, wait for the suggestions, send the next one; returns how many were sent."""
     import websockets
 
     async with websockets.connect(url, max_size=1 << 22, compression=None) as ws:
@@ -159,16 +211,20 @@ async def client(url: str, texts: list[str], start: float, until: float, latenci
                 elif kind == "ack":
                     break
             i += 1
+        return i
 
 
 async def paced_client(url: str, texts: list[str], interval: float, start: float, until: float,
-                       latencies: list[float], name: str) -> None:
-    """Open loop: send on a fixed schedule whatever the answers do; time each answer."""
+                       latencies: list[float], name: str) -> int:
+    """Open loop: send on a fixed schedule whatever the answers do; time each answer.
+
+    Returns how many messages were sent."""
     import websockets
 
     async with websockets.connect(url, max_size=1 << 22, compression=None) as ws:
         await ws.recv()  # welcome
-        sent: dict[str, float] = {}
+        sent: dict[str, float] = {}  # awaiting their suggestions
+        sent_ids: list[str] = []
         answered = asyncio.Event()  # set whenever no message awaits its suggestions
 
         async def receive() -> None:
@@ -186,6 +242,7 @@ async def paced_client(url: str, texts: list[str], interval: float, start: float
                 break
             await asyncio.sleep(max(0.0, due - time.perf_counter()))
             message_id = f"{name}-{i}"
+            sent_ids.append(message_id)
             answered.clear()
             sent[message_id] = time.perf_counter()
             await ws.send(json.dumps({"type": "customer_message", "conversation_id": name,
@@ -198,6 +255,7 @@ async def paced_client(url: str, texts: list[str], interval: float, start: float
             receiver.result()  # a server error, or the server closed the connection
             raise RuntimeError("connection closed before every message was answered")
         receiver.cancel()
+        return len(sent_ids)
 
 
 @dataclass
@@ -213,7 +271,7 @@ class Job:
     phases: list[float] = field(default_factory=list)  # open loop: each connection's offset
 
 
-async def _clients(job: Job) -> list[float]:
+async def _clients(job: Job) -> tuple[list[float], list[int]]:
     latencies: list[float] = []
     start = job.start_wall - time.time() + time.perf_counter()  # this process's clock
     until = start + job.seconds
@@ -223,45 +281,57 @@ async def _clients(job: Job) -> list[float]:
     else:
         runs = [client(job.url, texts, start, until, latencies, name)
                 for texts, name in zip(job.texts, job.names, strict=True)]
-    await asyncio.gather(*runs)
-    return latencies
+    sent = await asyncio.gather(*runs)
+    return latencies, list(sent)
 
 
-def run_job(job: Job) -> tuple[list[float], float]:
-    """In a client process: (latencies in ms, CPU seconds this process spent)."""
+def run_job(job: Job) -> tuple[list[float], list[int], float]:
+    """In a client process: (latencies in ms, messages sent per connection, CPU seconds spent)."""
     cpu = time.process_time()
     try:
         import uvloop  # comes with uvicorn[standard]; a cheaper loop leaves more CPU to the server
-        latencies = uvloop.run(_clients(job))
+        latencies, sent = uvloop.run(_clients(job))
     except ImportError:
-        latencies = asyncio.run(_clients(job))
-    return latencies, time.process_time() - cpu
+        latencies, sent = asyncio.run(_clients(job))
+    return latencies, sent, time.process_time() - cpu
 
 
 def run_phase(pool: ProcessPoolExecutor, server: Server, processes: int, connections: int,
-              seconds: float, seed: int, rate: float | None = None) -> dict:
-    """``connections`` clients spread over ``processes`` client processes; latency and CPU."""
+              seconds: float, seed: int, seen: set[str], rate: float | None = None) -> dict:
+    """``connections`` clients spread over ``processes`` client processes; latency and CPU.
+
+    ``seen`` holds every text sent to this server so far: the phase's repeat share is measured
+    against it (and its texts are added)."""
     interval = connections / rate if rate else 0.0
-    per_client = int(seconds / interval) + 2 if rate else int(seconds * 400) + 10
+    # Closed loop: enough texts for 400 msg/s on one connection, 5,000 msg/s over all of them.
+    per_client = int(seconds / interval) + 2 if rate else int(seconds * min(400, 5000 / connections)) + 10
     texts = make_messages(per_client * connections, seed)
     rng = random.Random(seed)
     phases = [rng.random() * interval for _ in range(connections)]
     start_wall = time.time() + 1.0 + 0.002 * connections  # every connection open first
     prefix = "p" if rate else "c"
     shares = [range(n, connections, processes) for n in range(min(processes, connections))]
-    jobs = [Job(server.url, [texts[n * per_client:(n + 1) * per_client] for n in share],
+    per_connection = [texts[n * per_client:(n + 1) * per_client] for n in range(connections)]
+    jobs = [Job(server.url, [per_connection[n] for n in share],
                 [f"{prefix}{seed}-{n}" for n in share], start_wall, seconds, interval,
                 [phases[n] for n in share]) for share in shares]
+    stats0 = server.stats()
     futures = [pool.submit(run_job, job) for job in jobs]
     time.sleep(max(0.0, start_wall - time.time()))
     server_cpu = cpu_seconds(server.process.pid)
     results = [f.result() for f in futures]
     elapsed = max(time.time() - start_wall, seconds)
     server_cpu = cpu_seconds(server.process.pid) - server_cpu
-    latencies = [x for lat, _ in results for x in lat]
-    client_cpu = sum(cpu for _, cpu in results)
+    stats = server.stats()
+    latencies = [x for lat, _, _ in results for x in lat]
+    client_cpu = sum(cpu for _, _, cpu in results)
+    sent_texts = [text for share, (_, sent, _) in zip(shares, results, strict=True)
+                  for n, count in zip(share, sent, strict=True) for text in per_connection[n][:count]]
+    hits = stats["result_cache_hits"] - stats0["result_cache_hits"]
     n = max(len(latencies), 1)
     return {"connections": connections, "offered_per_s": rate or 0.0, "messages": len(latencies),
+            "repeat_share": repeat_share(sent_texts, seen),
+            "result_cache_share": hits / max(len(sent_texts), 1),
             "msg_per_s": len(latencies) / elapsed, "p50_ms": percentile(latencies, 50),
             "p95_ms": percentile(latencies, 95), "p99_ms": percentile(latencies, 99),
             "server_cpu_ms": server_cpu / n * 1000, "client_cpu_ms": client_cpu / n * 1000,
@@ -281,10 +351,12 @@ def raw_embedder(n: int, seed: int) -> float:
     return len(texts) / (time.perf_counter() - started)
 
 
-def one_run(pool: ProcessPoolExecutor, server: Server, args: argparse.Namespace, seed: int) -> dict:
-    light = run_phase(pool, server, 1, 1, args.light_seconds, seed)
-    heavy = run_phase(pool, server, args.processes, args.connections, args.seconds, seed + 1)
-    paced = run_phase(pool, server, args.processes, args.connections, args.seconds, seed + 2, args.rate)
+def one_run(pool: ProcessPoolExecutor, server: Server, args: argparse.Namespace, seed: int,
+            seen: set[str]) -> dict:
+    light = run_phase(pool, server, 1, 1, args.light_seconds, seed, seen)
+    heavy = run_phase(pool, server, args.processes, args.connections, args.seconds, seed + 1, seen)
+    paced = run_phase(pool, server, args.processes, args.connections, args.seconds, seed + 2, seen,
+                      args.rate)
     raw = raw_embedder(args.raw_messages, seed)
     return {"light": light, "heavy": heavy, "paced": paced, "raw_msg_per_s": raw,
             "ratio": heavy["msg_per_s"] / raw}
@@ -292,13 +364,18 @@ def one_run(pool: ProcessPoolExecutor, server: Server, args: argparse.Namespace,
 
 def _cpu(phase: dict) -> str:
     return (f"; CPU per message: server {phase['server_cpu_ms']:.2f} ms, client "
-            f"{phase['client_cpu_ms']:.2f} ms (server {phase['server_share']:.0%})")
+            f"{phase['client_cpu_ms']:.2f} ms (server {phase['server_share']:.0%})" + _repeats(phase))
+
+
+def _repeats(phase: dict) -> str:
+    return (f"; repeated texts {phase['repeat_share']:.1%}, answered from the result cache "
+            f"{phase['result_cache_share']:.1%}")
 
 
 def show(label: str, run: dict) -> None:
     light, heavy, paced = run["light"], run["heavy"], run["paced"]
     print(f"{label}: light load (1 conn): {light['msg_per_s']:.0f} msg/s, p50 {light['p50_ms']:.1f} ms, "
-          f"p95 {light['p95_ms']:.1f} ms, p99 {light['p99_ms']:.1f} ms")
+          f"p95 {light['p95_ms']:.1f} ms, p99 {light['p99_ms']:.1f} ms" + _repeats(light))
     print(f"{label}: {heavy['connections']} connections, saturated: {heavy['msg_per_s']:.0f} msg/s "
           f"({heavy['messages']:.0f} messages), p50 {heavy['p50_ms']:.1f} ms, p95 {heavy['p95_ms']:.1f} ms, "
           f"p99 {heavy['p99_ms']:.1f} ms" + _cpu(heavy))
@@ -330,10 +407,11 @@ def main() -> None:
         try:
             stats0 = server.stats()
             runs = []
+            seen: set[str] = set()  # every text sent to this server: repeats are counted against it
             # spawn, not fork: after the first run this process holds the embedder's threads.
             with ProcessPoolExecutor(max(args.processes, 1), mp_context=get_context("spawn")) as pool:
                 for r in range(args.repeat):
-                    runs.append(one_run(pool, server, args, seed=1000 * (r + 1)))
+                    runs.append(one_run(pool, server, args, 1000 * (r + 1), seen))
                     show(f"run {r + 1}", runs[-1])
             stats = server.stats()
         finally:
