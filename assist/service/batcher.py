@@ -109,7 +109,12 @@ class _Pending:
 
 
 class Batcher:
-    """``await batcher.suggest(message)`` → (result, index_version), batched with its neighbours."""
+    """``await batcher.suggest(message, key)`` → (result, index_version), batched with its neighbours.
+
+    ``key`` names the conversation: a repeat found in the result cache is answered at once,
+    without waiting behind the running batch, unless an earlier message of its conversation is
+    still in flight (then it queues, so answers within a conversation keep their order).
+    """
 
     def __init__(self, engine: Callable[[], Engine], wait_ms: float = 0.0, max_batch: int = 64,
                  cache_size: int = 4096) -> None:
@@ -123,59 +128,82 @@ class Batcher:
         # batches large under load.
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed")
         self._queue: list[_Pending] = []
+        self._in_flight: dict[str, int] = {}  # per conversation: queued or computing
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="batcher")
 
     async def stop(self) -> None:
-        """Finish queued work, then stop the worker."""
+        """Finish queued work (answering every caller), then stop the worker."""
+        self._stopping = True
+        self._wakeup.set()
         if self._task is not None:
-            while self._queue:
-                await asyncio.sleep(0.005)
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+            await self._task
         self._executor.shutdown(wait=True)
 
-    async def suggest(self, message: Message) -> tuple[SuggestResult, str]:
+    async def suggest(self, message: Message, key: str | None = None) -> tuple[SuggestResult, str]:
+        if key is None or not self._in_flight.get(key):
+            engine = self._engine()
+            result = self.results.get(engine.version, message)
+            if result is not None:
+                return result, engine.version
+        if self._stopping and (self._task is None or self._task.done()):
+            raise RuntimeError("the batcher has stopped")
         future: asyncio.Future[tuple[SuggestResult, str]] = asyncio.get_running_loop().create_future()
         self._queue.append(_Pending(message, future))
         self._wakeup.set()
-        return await future
+        if key is None:
+            return await future
+        self._in_flight[key] = self._in_flight.get(key, 0) + 1
+        try:
+            return await future
+        finally:
+            # Counted down when the caller resumes, not when the batch sets the result: a hit
+            # arriving in between still queues, and is answered after this message.
+            if self._in_flight[key] == 1:
+                del self._in_flight[key]
+            else:
+                self._in_flight[key] -= 1
 
     async def _run(self) -> None:
         backlog = False  # messages arrived while the last batch ran: they have waited already
         while True:
-            await self._wakeup.wait()
+            if not self._queue:
+                if self._stopping:
+                    return
+                self._wakeup.clear()
+                await self._wakeup.wait()
+                continue
             if self.wait and not backlog and len(self._queue) < self.max_batch:
                 await asyncio.sleep(self.wait)
             batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch:]
-            if not self._queue:
-                self._wakeup.clear()
-            if not batch:
-                continue
-            engine = self._engine()  # read once: this batch finishes on this engine
-            # Repeats are answered from the cache and a text twice in one batch is computed
-            # once; answers still go out in arrival order, a batch at a time.
-            results = [self.results.get(engine.version, p.message) for p in batch]
-            todo: dict[str | int, Message] = {}
-            for n, (pending, result) in enumerate(zip(batch, results, strict=True)):
-                if result is None:
-                    todo.setdefault(_key(n, pending.message), pending.message)
-            try:
-                computed = await self._compute(engine, todo)
-            except Exception as exc:  # a bad batch must not kill the batcher
-                log.exception("suggestion batch of %d failed", len(todo))
-                for pending in batch:
-                    if not pending.future.done():
-                        pending.future.set_exception(exc)
-                continue
+            await self._answer(batch)
             backlog = bool(self._queue)
-            for n, (pending, result) in enumerate(zip(batch, results, strict=True)):
-                if not pending.future.done():  # the caller may have gone away
-                    answer = result if result is not None else computed[_key(n, pending.message)]
-                    pending.future.set_result((answer, engine.version))
+
+    async def _answer(self, batch: list[_Pending]) -> None:
+        engine = self._engine()  # read once: this batch finishes on this engine
+        # Repeats are answered from the cache and a text twice in one batch is computed once;
+        # answers still go out in arrival order, a batch at a time.
+        results = [self.results.get(engine.version, p.message) for p in batch]
+        todo: dict[str | int, Message] = {}
+        for n, (pending, result) in enumerate(zip(batch, results, strict=True)):
+            if result is None:
+                todo.setdefault(_key(n, pending.message), pending.message)
+        try:
+            computed = await self._compute(engine, todo)
+        except Exception as exc:  # a bad batch must not kill the batcher
+            log.exception("suggestion batch of %d failed", len(todo))
+            for pending in batch:
+                if not pending.future.done():
+                    pending.future.set_exception(exc)
+            return
+        for n, (pending, result) in enumerate(zip(batch, results, strict=True)):
+            if not pending.future.done():  # the caller may have gone away
+                answer = result if result is not None else computed[_key(n, pending.message)]
+                pending.future.set_result((answer, engine.version))
 
     async def _compute(self, engine: Engine,
                        todo: dict[str | int, Message]) -> dict[str | int, SuggestResult]:
