@@ -92,6 +92,10 @@ PREFIXES = ["", "", "", "", "亲,", "你好,", "请问", "老板,", "客服,", "
 SUFFIXES = ["", "", "", "?", "??", "呀", "啊", "~", ",谢谢", ",急", "。", "!"]
 
 
+COMMON_SET = frozenset(COMMON)
+Latency = tuple[float, bool]  # (ms, whether the text is one of the COMMON messages)
+
+
 def make_messages(n: int, seed: int) -> list[str]:
     """``n`` buyer messages; see COMMON_SHARE for how often they repeat."""
     rng = random.Random(seed)
@@ -190,7 +194,7 @@ def _answer_kind(raw: str | bytes) -> tuple[str, str | None]:
     return answer["type"], answer.get("message_id")
 
 
-async def client(url: str, texts: list[str], start: float, until: float, latencies: list[float],
+async def client(url: str, texts: list[str], start: float, until: float, latencies: list[Latency],
                  name: str) -> int:
     """Closed loop: send, wait for the suggestions, send the next one; returns how many were sent."""
     import websockets
@@ -207,7 +211,7 @@ async def client(url: str, texts: list[str], start: float, until: float, latenci
             while True:
                 kind, _ = _answer_kind(await ws.recv())
                 if kind == "suggestions":
-                    latencies.append((time.perf_counter() - started) * 1000)
+                    latencies.append(((time.perf_counter() - started) * 1000, texts[i] in COMMON_SET))
                 elif kind == "ack":
                     break
             i += 1
@@ -215,7 +219,7 @@ async def client(url: str, texts: list[str], start: float, until: float, latenci
 
 
 async def paced_client(url: str, texts: list[str], interval: float, start: float, until: float,
-                       latencies: list[float], name: str) -> int:
+                       latencies: list[Latency], name: str) -> int:
     """Open loop: send on a fixed schedule whatever the answers do; time each answer.
 
     Returns how many messages were sent."""
@@ -223,7 +227,7 @@ async def paced_client(url: str, texts: list[str], interval: float, start: float
 
     async with websockets.connect(url, max_size=1 << 22, compression=None) as ws:
         await ws.recv()  # welcome
-        sent: dict[str, float] = {}  # awaiting their suggestions
+        sent: dict[str, tuple[float, bool]] = {}  # awaiting their suggestions: (sent at, common)
         sent_ids: list[str] = []
         answered = asyncio.Event()  # set whenever no message awaits its suggestions
 
@@ -231,7 +235,8 @@ async def paced_client(url: str, texts: list[str], interval: float, start: float
             async for raw in ws:
                 kind, message_id = _answer_kind(raw)
                 if kind == "suggestions":
-                    latencies.append((time.perf_counter() - sent.pop(message_id)) * 1000)
+                    sent_at, common = sent.pop(message_id)
+                    latencies.append(((time.perf_counter() - sent_at) * 1000, common))
                     if not sent:
                         answered.set()
 
@@ -244,7 +249,7 @@ async def paced_client(url: str, texts: list[str], interval: float, start: float
             message_id = f"{name}-{i}"
             sent_ids.append(message_id)
             answered.clear()
-            sent[message_id] = time.perf_counter()
+            sent[message_id] = (time.perf_counter(), text in COMMON_SET)
             await ws.send(json.dumps({"type": "customer_message", "conversation_id": name,
                                       "message_id": message_id, "text": text, "attachments": []},
                                      ensure_ascii=False))
@@ -271,8 +276,8 @@ class Job:
     phases: list[float] = field(default_factory=list)  # open loop: each connection's offset
 
 
-async def _clients(job: Job) -> tuple[list[float], list[int]]:
-    latencies: list[float] = []
+async def _clients(job: Job) -> tuple[list[Latency], list[int]]:
+    latencies: list[Latency] = []
     start = job.start_wall - time.time() + time.perf_counter()  # this process's clock
     until = start + job.seconds
     if job.interval:
@@ -285,7 +290,7 @@ async def _clients(job: Job) -> tuple[list[float], list[int]]:
     return latencies, list(sent)
 
 
-def run_job(job: Job) -> tuple[list[float], list[int], float]:
+def run_job(job: Job) -> tuple[list[Latency], list[int], float]:
     """In a client process: (latencies in ms, messages sent per connection, CPU seconds spent)."""
     cpu = time.process_time()
     try:
@@ -323,7 +328,9 @@ def run_phase(pool: ProcessPoolExecutor, server: Server, processes: int, connect
     elapsed = max(time.time() - start_wall, seconds)
     server_cpu = cpu_seconds(server.process.pid) - server_cpu
     stats = server.stats()
-    latencies = [x for lat, _, _ in results for x in lat]
+    timed = [x for lat, _, _ in results for x in lat]
+    latencies = [ms for ms, _ in timed]
+    common = [ms for ms, is_common in timed if is_common]
     client_cpu = sum(cpu for _, _, cpu in results)
     sent_texts = [text for share, (_, sent, _) in zip(shares, results, strict=True)
                   for n, count in zip(share, sent, strict=True) for text in per_connection[n][:count]]
@@ -334,6 +341,7 @@ def run_phase(pool: ProcessPoolExecutor, server: Server, processes: int, connect
             "result_cache_share": hits / max(len(sent_texts), 1),
             "msg_per_s": len(latencies) / elapsed, "p50_ms": percentile(latencies, 50),
             "p95_ms": percentile(latencies, 95), "p99_ms": percentile(latencies, 99),
+            "common_p50_ms": percentile(common, 50), "common_p99_ms": percentile(common, 99),
             "server_cpu_ms": server_cpu / n * 1000, "client_cpu_ms": client_cpu / n * 1000,
             "server_share": server_cpu / max(server_cpu + client_cpu, 1e-9)}
 
@@ -369,7 +377,8 @@ def _cpu(phase: dict) -> str:
 
 def _repeats(phase: dict) -> str:
     return (f"; repeated texts {phase['repeat_share']:.1%}, answered from the result cache "
-            f"{phase['result_cache_share']:.1%}")
+            f"{phase['result_cache_share']:.1%}; common short messages p50 {phase['common_p50_ms']:.1f} ms, "
+            f"p99 {phase['common_p99_ms']:.1f} ms")
 
 
 def show(label: str, run: dict) -> None:
