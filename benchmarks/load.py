@@ -334,11 +334,12 @@ def run_phase(pool: ProcessPoolExecutor, server: Server, processes: int, connect
     client_cpu = sum(cpu for _, _, cpu in results)
     sent_texts = [text for share, (_, sent, _) in zip(shares, results, strict=True)
                   for n, count in zip(share, sent, strict=True) for text in per_connection[n][:count]]
-    hits = stats["result_cache_hits"] - stats0["result_cache_hits"]
+    hits, batches, computed = (stats[k] - stats0[k] for k in ("result_cache_hits", "batches", "messages"))
     n = max(len(latencies), 1)
     return {"connections": connections, "offered_per_s": rate or 0.0, "messages": len(latencies),
             "repeat_share": repeat_share(sent_texts, seen),
             "result_cache_share": hits / max(len(sent_texts), 1),
+            "mean_batch": computed / max(batches, 1),
             "msg_per_s": len(latencies) / elapsed, "p50_ms": percentile(latencies, 50),
             "p95_ms": percentile(latencies, 95), "p99_ms": percentile(latencies, 99),
             "common_p50_ms": percentile(common, 50), "common_p99_ms": percentile(common, 99),
@@ -376,8 +377,9 @@ def _cpu(phase: dict) -> str:
 
 
 def _repeats(phase: dict) -> str:
-    return (f"; repeated texts {phase['repeat_share']:.1%}, answered from the result cache "
-            f"{phase['result_cache_share']:.1%}; common short messages p50 {phase['common_p50_ms']:.1f} ms, "
+    return (f"; mean batch {phase['mean_batch']:.1f}; repeated texts {phase['repeat_share']:.1%}, "
+            f"answered from the result cache {phase['result_cache_share']:.1%}; "
+            f"common short messages p50 {phase['common_p50_ms']:.1f} ms, "
             f"p99 {phase['common_p99_ms']:.1f} ms")
 
 
