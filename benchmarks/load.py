@@ -12,12 +12,15 @@ folder, default embedder), then measures, in one run:
    per second in total (1,000 by default): achieved throughput and latency at that load, which
    is what the "1,000 msg/s at 200 connections, p99 ≤ 50 ms" target is about.
 
-Messages are varied: about one in six (``COMMON_SHARE``) is a common short message that real
-chats repeat verbatim ("在吗", "好的"); the rest are composed from 40 templates with products,
-sizes, colours, prices, quantities, dates, cities, order numbers and phrasing variants, so fewer
-than 1% of them repeat. Every phase prints the measured share of texts the server had already
-been sent (in that phase or an earlier one), and how many it answered from its result cache.
-Each run and phase has its own seed, so a later run does not replay an earlier one's texts.
+Traffic (``--mix``): by default ("questions") messages are varied: about one in six
+(``COMMON_SHARE``) is a common short message that real chats repeat verbatim ("在吗", "好的");
+the rest are composed from 40 templates with products, sizes, colours, prices, quantities,
+dates, cities, order numbers and phrasing variants, so fewer than 1% of them repeat.
+``--mix chat`` gives the shape of real shop chats instead: half the turns are acknowledgements
+(30%) or bare order numbers, links and emoji (20%). Every phase prints the measured share of
+texts the server had already been sent (in that phase or an earlier one), and how many it
+answered from its result cache. Each run and phase has its own seed, so a later run does not
+replay an earlier one's texts.
 Latency is measured by the client: frame sent → suggestions received. The clients run in
 ``--processes`` processes (2), each with its own event loop, so that the client side is not the
 bottleneck; the server's and the clients' CPU time per message are reported for the two
@@ -54,6 +57,22 @@ TOKEN = "bench-admin-token"
 # ("在吗", "好的"); the rest are composed from many templates, products, numbers and phrasings,
 # so exact repeats among them are rare. Each phase prints the measured share of repeated texts.
 COMMON_SHARE = 0.17
+
+
+@dataclass(frozen=True)
+class Mix:
+    """Traffic mix: shares of verbatim-common messages and of content-free turns."""
+
+    common: float
+    bare: float  # bare order/tracking numbers, pasted links, emoji: no embedding needed
+
+
+# "questions": the hard case, almost every message a distinct question. "chat": the shape of real
+# shop chats, where about half of buyer turns are acknowledgements, bare order numbers, links or
+# emoji (measured on real JD.com customer messages, see issue 2).
+MIXES = {"questions": Mix(common=COMMON_SHARE, bare=0.0), "chat": Mix(common=0.3, bare=0.2)}
+BARE = ["{o}", "订单号{o}", "{courier} {t}", "https://item.taobao.com/item.htm?id={o}", "👍", "[微笑]",
+        "🙏🙏", "https://detail.tmall.com/item.htm?id={o}", "单号 {t}", "{o} 这个"]
 COMMON = ["在吗", "好的", "在吗?", "谢谢", "发货了吗", "好的谢谢", "有人吗", "嗯嗯", "亲在吗", "包邮吗",
           "什么时候发货", "能便宜点吗", "ok", "收到了", "好的亲", "哦哦", "在不在", "有货吗", "多久能到",
           "还在吗", "谢谢亲", "嗯", "可以", "知道了"]
@@ -96,14 +115,20 @@ COMMON_SET = frozenset(COMMON)
 Latency = tuple[float, bool]  # (ms, whether the text is one of the COMMON messages)
 
 
-def make_messages(n: int, seed: int) -> list[str]:
-    """``n`` buyer messages; see COMMON_SHARE for how often they repeat."""
+def make_messages(n: int, seed: int, mix: Mix = MIXES["questions"]) -> list[str]:
+    """``n`` buyer messages in the proportions of ``mix``."""
     rng = random.Random(seed)
     weights = [1 / (rank + 1) for rank in range(len(COMMON))]  # a few dominate, as in real chats
     out = []
     for _ in range(n):
-        if rng.random() < COMMON_SHARE:
+        draw = rng.random()
+        if draw < mix.common:
             out.append(rng.choices(COMMON, weights)[0])
+            continue
+        if draw < mix.common + mix.bare:
+            out.append(rng.choice(BARE).format(o=rng.randint(10**15, 10**16 - 1),
+                                               t=f"YT{rng.randint(10**12, 10**13 - 1)}",
+                                               courier=rng.choice(COURIERS)))
             continue
         c, c2 = rng.sample(COLOURS, 2)
         city, city2 = rng.sample(CITIES, 2)
@@ -302,7 +327,8 @@ def run_job(job: Job) -> tuple[list[Latency], list[int], float]:
 
 
 def run_phase(pool: ProcessPoolExecutor, server: Server, processes: int, connections: int,
-              seconds: float, seed: int, seen: set[str], rate: float | None = None) -> dict:
+              seconds: float, seed: int, seen: set[str], rate: float | None = None,
+              mix: Mix = MIXES["questions"]) -> dict:
     """``connections`` clients spread over ``processes`` client processes; latency and CPU.
 
     ``seen`` holds every text sent to this server so far: the phase's repeat share is measured
@@ -310,7 +336,7 @@ def run_phase(pool: ProcessPoolExecutor, server: Server, processes: int, connect
     interval = connections / rate if rate else 0.0
     # Closed loop: enough texts for 400 msg/s on one connection, 5,000 msg/s over all of them.
     per_client = int(seconds / interval) + 2 if rate else int(seconds * min(400, 5000 / connections)) + 10
-    texts = make_messages(per_client * connections, seed)
+    texts = make_messages(per_client * connections, seed, mix)
     rng = random.Random(seed)
     phases = [rng.random() * interval for _ in range(connections)]
     start_wall = time.time() + 1.0 + 0.002 * connections  # every connection open first
@@ -362,10 +388,12 @@ def raw_embedder(n: int, seed: int) -> float:
 
 def one_run(pool: ProcessPoolExecutor, server: Server, args: argparse.Namespace, seed: int,
             seen: set[str]) -> dict:
-    light = run_phase(pool, server, 1, 1, args.light_seconds, seed, seen)
-    heavy = run_phase(pool, server, args.processes, args.connections, args.seconds, seed + 1, seen)
+    mix = MIXES[args.mix]
+    light = run_phase(pool, server, 1, 1, args.light_seconds, seed, seen, mix=mix)
+    heavy = run_phase(pool, server, args.processes, args.connections, args.seconds, seed + 1, seen,
+                      mix=mix)
     paced = run_phase(pool, server, args.processes, args.connections, args.seconds, seed + 2, seen,
-                      args.rate)
+                      args.rate, mix)
     raw = raw_embedder(args.raw_messages, seed)
     return {"light": light, "heavy": heavy, "paced": paced, "raw_msg_per_s": raw,
             "ratio": heavy["msg_per_s"] / raw}
@@ -405,6 +433,9 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=1000.0,
                         help="total offered messages/s in the sustained-rate phase")
     parser.add_argument("--light-seconds", type=float, default=3.0)
+    parser.add_argument("--mix", choices=sorted(MIXES), default="questions",
+                        help="traffic: 'questions' (17%% common repeats, the rest distinct questions) "
+                             "or 'chat' (half acknowledgements, bare numbers, links, emoji)")
     parser.add_argument("--processes", type=int, default=2,
                         help="client processes sharing the connections (each its own event loop)")
     parser.add_argument("--raw-messages", type=int, default=1024)

@@ -29,6 +29,14 @@ def test_unknown_backend_lists_the_supported_ones() -> None:
         create_embedder("word2vec")
 
 
+def test_use_thread_count_in_the_spec(embedder) -> None:
+    two = create_embedder("use:2")
+    assert two.name == embedder.name  # same model, same index: threads only change speed
+    assert np.allclose(two.encode(["发货了吗"]), embedder.encode(["发货了吗"]), atol=1e-5)
+    with pytest.raises(ValueError, match="thread count"):
+        create_embedder("use:many")
+
+
 def test_sentence_transformers_needs_an_existing_directory(tmp_path: Path) -> None:
     pytest.importorskip("sentence_transformers")
     with pytest.raises(ValueError, match="not found"):

@@ -1,6 +1,7 @@
 """Build an embedder from a spec string, so config files and the CLI stay declarative.
 
-Specs: ``use`` (default) or ``sentence-transformers:/path/to/model``.
+Specs: ``use`` (default; ``use:N`` runs it on N BLAS threads) or
+``sentence-transformers:/path/to/model``.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ def create_embedder(spec: str = DEFAULT_EMBEDDER) -> Embedder:
     if backend == "use":
         from assist.embedders.use import UseEmbedder
 
-        return UseEmbedder()
+        if arg and not (arg.isdigit() and int(arg) > 0):
+            raise ValueError(f"use:N takes a thread count, got {arg!r}")
+        return UseEmbedder(threads=int(arg)) if arg else UseEmbedder()
     if backend == "sentence-transformers":
         if not arg:
             raise ValueError("sentence-transformers needs a model path: sentence-transformers:DIR")
