@@ -54,9 +54,13 @@ CHROMIUM = Path("/usr/bin/chromium")  # Debian's package; Playwright's own downl
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """One headless Chromium for every real-browser test (widget, QA page)."""
+    """Headless Chromium for a module of real-browser tests (widget, QA page).
+
+    Module scope, not session: Playwright's sync API keeps an event loop running while it is
+    open, which would break every asyncio test collected after it.
+    """
     if not CHROMIUM.is_file():
         pytest.skip("no /usr/bin/chromium: install Debian's chromium and fonts-noto-cjk (scripts/install.sh)")
     from playwright.sync_api import sync_playwright
