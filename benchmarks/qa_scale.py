@@ -38,14 +38,7 @@ def timed(fn: Callable[[], object], repeat: int = 5) -> tuple[float, object]:
 
 
 def plan(store: SqliteLogStore, query: MessageQuery) -> str:
-    captured: list[tuple[str, list]] = []
-    original = store._rows
-    store._rows = lambda sql, params: captured.append((sql, params)) or []  # type: ignore[method-assign]
-    try:
-        store.query_messages(query)
-    finally:
-        store._rows = original  # type: ignore[method-assign]
-    sql, params = captured[0]
+    sql, params = store.page_sql(query)
     with store._cursor() as cur:
         cur.execute("EXPLAIN QUERY PLAN " + sql, params)
         return " | ".join(row[3] for row in cur.fetchall())

@@ -141,18 +141,6 @@ PAGE_QUERIES = [MessageQuery(), MessageQuery(agent="agent-03"), MessageQuery(con
                 MessageQuery(no_suggestion=True), MessageQuery(before=(1.0, 5))]
 
 
-def page_sql(store: SqlLogStore, query: MessageQuery) -> tuple[str, list]:
-    """The SQL query_messages runs, captured from the cursor."""
-    captured: list[tuple[str, list]] = []
-    original = store._rows
-    store._rows = lambda sql, params: captured.append((sql, params)) or []  # type: ignore[method-assign]
-    try:
-        store.query_messages(query)
-    finally:
-        store._rows = original  # type: ignore[method-assign]
-    return captured[0]
-
-
 def test_page_plans_use_indexes(seeded) -> None:
     """Every page query seeks on an index, on whichever store ``seeded`` is."""
     if seeded.url.startswith("sqlite"):
@@ -165,7 +153,7 @@ def _check_sqlite_plans(seeded) -> None:
     with seeded._cursor() as cur:
         cur.execute("ANALYZE")
     for query in PAGE_QUERIES:
-        sql, params = page_sql(seeded, query)
+        sql, params = seeded.page_sql(query)
         with seeded._cursor() as cur:
             cur.execute("EXPLAIN QUERY PLAN " + sql, params)
             plan = [row[3] for row in cur.fetchall()]
@@ -176,7 +164,7 @@ def _check_sqlite_plans(seeded) -> None:
 
 def _check_postgres_plans(seeded) -> None:
     for query in PAGE_QUERIES:
-        sql, params = page_sql(seeded, query)
+        sql, params = seeded.page_sql(query)
         with seeded._cursor() as cur:
             cur.execute("SET LOCAL enable_seqscan = off")
             cur.execute("EXPLAIN " + seeded.sql(sql), params)

@@ -287,6 +287,10 @@ class SqlLogStore:
     # ---- reads ---------------------------------------------------------------------------------
     def query_messages(self, query: MessageQuery) -> list[MessageRow]:
         """Newest first, filtered; pass the last row's (ts, id) as ``before`` for the next page."""
+        return self._rows(*self.page_sql(query))
+
+    def page_sql(self, query: MessageQuery) -> tuple[str, list[Any]]:
+        """The SQL (``?`` placeholders) and parameters of one page: for EXPLAIN in tests too."""
         m, where, params = self.t("messages"), [], []  # type: ignore[var-annotated]
         q = query
         # With a risk type the walk is driven by message_risks' (risk_type, ts, message_pk) key,
@@ -336,7 +340,7 @@ class SqlLogStore:
         sql = (f"SELECT {_prefixed('m.', _MESSAGE_COLUMNS)} FROM {source}"
                + (" WHERE " + " AND ".join(where) if where else "")
                + f" ORDER BY {ts} DESC, {pk} DESC LIMIT ?")
-        return self._rows(sql, [*params, q.limit])
+        return sql, [*params, q.limit]
 
     def conversation(self, conversation_id: str, limit: int = 500) -> list[MessageRow]:
         """A conversation's messages in order, with their feedback."""
