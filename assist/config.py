@@ -57,6 +57,8 @@ class Settings(BaseSettings):
                                                          "backlog while the previous one runs).")
     batch_max: int = Field(64, ge=1, description="Most messages embedded in one call.")
     cache_size: int = Field(20000, ge=0, description="Embeddings of repeated texts kept (LRU).")
+    result_cache_size: int = Field(4096, ge=0, description="Whole results of repeated messages kept "
+                                                           "(LRU, per index version; 0 disables).")
 
     @field_validator("tokens", "origins", mode="before")
     @classmethod

@@ -80,7 +80,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         live = Engine(base.index, cached, base.risk_detector, base.retriever.config)
         store = await asyncio.to_thread(open_log_store, settings.log_store, settings.data, log_prefix)
         services: Services
-        batcher = Batcher(lambda: services.engine, settings.batch_wait_ms, settings.batch_max)
+        batcher = Batcher(lambda: services.engine, settings.batch_wait_ms, settings.batch_max,
+                          settings.result_cache_size)
         services = Services(
             settings=settings, engine=live, embedder=cached, batcher=batcher,
             hub=Hub(settings.heartbeat_s), store=store, writer=LogWriter(store), tokens=tokens,
