@@ -113,13 +113,6 @@ class Retriever:
                        in zip(content, scores.tolist(), ids.tolist(), background, strict=True)])
         return [next(ranked) if p.has_content else Retrieval(p) for p in prepared]
 
-    def rank(self, message: Normalised, vector: np.ndarray) -> Retrieval:
-        """Rank entries for one normalised message and its embedding."""
-        vectors = vector[None, :]
-        scores, ids = ann.search(self.index.ann, vectors, self.config.candidates)
-        return self._rank(message, scores[0].tolist(), ids[0].tolist(),
-                          self._background_scores(vectors)[0])
-
     def _background_scores(self, vectors: np.ndarray) -> list[float]:
         """Each vector's highest cosine to the small-talk background (-1 without one)."""
         if self._background is None:
