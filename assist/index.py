@@ -4,6 +4,7 @@ Layout of an index root (written by ``indexer``)::
 
     CURRENT            name of the live version directory (replaced atomically)
     v-<hash>/          manifest.json, entries.json, rows.json, vectors.faiss, background.npy,
+                       classifier.npz (absent when skipped),
                        lists/*.txt (host allow/block lists copied from knowledge/lists)
     .cache/            embedding cache reused by incremental builds
 
@@ -22,6 +23,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from assist import ann
+from assist.classifier import EntryClassifier
 from assist.knowledge import Entry
 
 FORMAT_VERSION = 1
@@ -74,6 +76,7 @@ class LoadedIndex:
     rows: list[Row]
     ann: faiss.Index
     background: np.ndarray
+    classifier: EntryClassifier | None = None
 
     @property
     def version(self) -> str:
@@ -110,7 +113,10 @@ def load_index(root: Path, embedder_name: str | None = None) -> LoadedIndex:
     if index.ntotal != len(rows) or index.d != manifest.dim:
         raise IndexNotFound(f"{version_dir} is inconsistent: {index.ntotal} vectors, {len(rows)} rows")
     background = np.load(version_dir / "background.npy")
-    return LoadedIndex(version_dir, manifest, entries, rows, index, background)
+    classifier = EntryClassifier.load(version_dir)
+    if classifier is not None and classifier.weights.shape != (manifest.dim, len(entries)):
+        raise IndexNotFound(f"{version_dir} is inconsistent: classifier for another entry list")
+    return LoadedIndex(version_dir, manifest, entries, rows, index, background, classifier)
 
 
 def _read_json(path: Path) -> list:

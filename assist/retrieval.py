@@ -1,6 +1,8 @@
 """Which templates fit this message? Embedding search, lexical re-scoring, off-topic gating.
 
-Scores are per entry (its best-matching row wins). A message gets suggestions only if it has
+Similarity is per entry (its best-matching row wins); the ranking blends it with the entry
+classifier's probability (assist/classifier.py), which separates neighbouring entries better
+than any single nearest example. A message gets suggestions only if it has
 content (not just a link, number or emoji), its best entry clears an absolute floor, and it is
 closer to that entry than to the small-talk background by a margin: one threshold alone lets
 acknowledgements through or drops real questions. Acknowledgements and goodbyes are handled by
@@ -34,13 +36,16 @@ class RetrievalConfig(BaseModel):
     background_margin: float = 0.02
     policy_min_score: float = 0.5
     risk_min_score: float = 0.6
-    relative_cutoff: float = 0.12  # drop suggestions this far below the best one
+    relative_cutoff: float = 0.2  # runners-up whose similarity is this far below the best go
+    # score = (similarity + w * classifier probability) / (1 + w); gates use similarity only
+    classifier_weight: float = 0.5
 
 
 @dataclass(frozen=True)
 class EntryHit:
     entry: Entry
-    score: float
+    score: float  # what ranks: similarity blended with the classifier's probability
+    similarity: float  # cosine blended with character overlap, for the on-topic gates
     cosine: float
     matched: str
 
@@ -109,8 +114,10 @@ class Retriever:
         vectors = self.embedder.encode([p.text for p in content])
         scores, ids = ann.search(self.index.ann, vectors, self.config.candidates)
         background = self._background_scores(vectors)
-        ranked = iter([self._rank(p, s, i, b) for p, s, i, b
-                       in zip(content, scores.tolist(), ids.tolist(), background, strict=True)])
+        probabilities = self._probabilities(vectors)
+        ranked = iter([self._rank(p, s, i, b, pr) for p, s, i, b, pr
+                       in zip(content, scores.tolist(), ids.tolist(), background, probabilities,
+                              strict=True)])
         return [next(ranked) if p.has_content else Retrieval(p) for p in prepared]
 
     def _background_scores(self, vectors: np.ndarray) -> list[float]:
@@ -119,8 +126,14 @@ class Retriever:
             return [-1.0] * len(vectors)
         return ann.search(self._background, vectors, 1)[0][:, 0].tolist()
 
+    def _probabilities(self, vectors: np.ndarray) -> np.ndarray | list[None]:
+        classifier = self.index.classifier
+        if classifier is None or self.config.classifier_weight <= 0:
+            return [None] * len(vectors)
+        return classifier.probabilities(vectors)
+
     def _rank(self, message: Normalised, scores: list[float], ids: list[int],
-              background: float) -> Retrieval:
+              background: float, probabilities: np.ndarray | None) -> Retrieval:
         weight = self.config.lexical_weight
         query = _grams(message.text)
         row_entry, row_grams = self._row_entry, self._row_grams
@@ -137,7 +150,11 @@ class Retriever:
             if current is None or score > current[0]:
                 best[entry] = (score, cosine, row_id)
         entries, rows = self.index.entries, self.index.rows
-        hits = [EntryHit(entries[entry], score, cosine, rows[row_id].text)
+        blend = self.config.classifier_weight if probabilities is not None else 0.0
+        hits = [EntryHit(entries[entry],
+                         (score + blend * float(probabilities[entry])) / (1 + blend) if blend
+                         else score,
+                         score, cosine, rows[row_id].text)
                 for entry, (score, cosine, row_id) in best.items()]
         hits.sort(key=lambda h: h.score, reverse=True)
         return self._select(message, hits, background)
@@ -149,7 +166,7 @@ class Retriever:
                                and h.cosine >= cfg.risk_min_score]
 
         def on_topic(hit: EntryHit, floor: float) -> bool:
-            return hit.score >= floor and hit.cosine - background >= cfg.background_margin
+            return hit.similarity >= floor and hit.cosine - background >= cfg.background_margin
 
         scripts = [h for h in hits if h.entry.kind == "script" and on_topic(h, cfg.min_score)]
         if scripts and scripts[0].entry.is_courtesy:
@@ -157,9 +174,21 @@ class Retriever:
             return result  # an acknowledgement: no product answers or policies
         scripts = [h for h in scripts if not h.entry.is_courtesy]
         if scripts:
-            cutoff = scripts[0].score - cfg.relative_cutoff
-            result.scripts = [h for h in scripts if h.score >= cutoff][: cfg.top_k]
+            result.scripts = scripts[:1] + self._alternatives(hits, scripts)
         policies = [h for h in hits if h.entry.kind == "policy"
                     and on_topic(h, cfg.policy_min_score)]
         result.policies = policies[: cfg.max_policies]
         return result
+
+    def _alternatives(self, hits: list[EntryHit], on_topic: list[EntryHit]) -> list[EntryHit]:
+        """Runners-up once the message is on topic: close in similarity to the best one.
+
+        They need not clear the absolute floor themselves (the message already did), and the
+        cutoff is on similarity, not the blended score: a confident classifier must not hide
+        the near alternatives an agent needs when it is wrong.
+        """
+        cfg = self.config
+        first = on_topic[0]
+        cutoff = max(h.similarity for h in on_topic) - cfg.relative_cutoff
+        return [h for h in hits if h is not first and h.entry.kind == "script"
+                and not h.entry.is_courtesy and h.similarity >= cutoff][: cfg.top_k - 1]

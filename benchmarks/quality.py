@@ -10,6 +10,11 @@ talk, bare order numbers, links, emoji — must return no suggestion).
     python benchmarks/quality.py --set benchmarks/data/quality_test.jsonl
     python benchmarks/quality.py --sweep               # grid over the gating knobs (dev set)
     python benchmarks/quality.py --errors              # list the misses
+    python benchmarks/quality.py --cv 5                # k-fold over the knowledge's own questions
+
+``--cv`` needs no labelled set: it holds out a fold of every entry's example questions, builds
+the index from the rest and asks the held-out questions (expected: their own entry). It is the
+tuning signal that no hand-written set has seen.
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -27,8 +34,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+import yaml  # noqa: E402
+
 from assist.embedders import shared_embedder  # noqa: E402
 from assist.engine import Engine, Message, open_engine  # noqa: E402
+from assist.knowledge import load_knowledge  # noqa: E402
 from assist.retrieval import RetrievalConfig  # noqa: E402
 from indexer.build import build_index  # noqa: E402
 
@@ -143,19 +153,69 @@ def sweep(engine: Engine, items: list[dict]) -> None:
               f"R@3 {r.recall3:.3f} off {r.offtopic_rejected:.3f} courtesy {r.courtesy_acc:.3f}")
 
 
+def cross_validate(knowledge_dir: Path, folds: int, embedder, config: RetrievalConfig,
+                   work: Path) -> None:
+    """k-fold over example questions; an entry keeps at least one question in every fold."""
+    entries = load_knowledge(knowledge_dir).entries
+    rng = random.Random(0)
+    assignment = {e.id: [rng.randrange(folds) for _ in e.questions] for e in entries}
+    index_dir = work / "index"  # shared, so its vector cache embeds each text once
+    totals = []
+    for fold in range(folds):
+        folder = work / f"fold-{fold}"
+        held_out, kept_entries = [], []
+        for entry in entries:
+            keep = [q for q, f in zip(entry.questions, assignment[entry.id], strict=True)
+                    if f != fold]
+            out = [q for q, f in zip(entry.questions, assignment[entry.id], strict=True)
+                   if f == fold]
+            if entry.kind in ("script", "policy") and keep:
+                held_out += [{"text": q, "expected": entry.id, "group": "question"} for q in out]
+            else:
+                keep = entry.questions
+            kept_entries.append(entry.model_copy(update={"questions": keep}))
+        folder.mkdir()
+        data = [e.model_dump(exclude_defaults=True) for e in kept_entries]
+        (folder / "entries.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), "utf-8")
+        if (knowledge_dir / "lists").is_dir():
+            shutil.copytree(knowledge_dir / "lists", folder / "lists")
+        build_index(folder, index_dir, embedder, progress=False)
+        report = evaluate(open_engine(index_dir, embedder, config), held_out, f"fold {fold}",
+                          timed=False)
+        totals.append((len(held_out), report))
+        print(f"  fold {fold}: {len(held_out)} questions, R@1 {report.recall1:.3f} "
+              f"R@3 {report.recall3:.3f} MRR {report.mrr:.3f}")
+    n = sum(count for count, _ in totals)
+    for name in ("recall1", "recall3", "mrr", "answered_questions"):
+        value = sum(count * getattr(r, name) for count, r in totals) / n
+        print(f"cv {name}: {value:.3f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--knowledge", type=Path, default=REPO / "knowledge")
     parser.add_argument("--set", type=Path, action="append", dest="sets")
     parser.add_argument("--sweep", action="store_true")
     parser.add_argument("--errors", action="store_true")
+    parser.add_argument("--cv", type=int, metavar="K", help="k-fold over the example questions")
+    parser.add_argument("--classifier-weight", type=float,
+                        default=RetrievalConfig().classifier_weight)
+    parser.add_argument("--relative-cutoff", type=float)
     args = parser.parse_args()
 
     embedder = shared_embedder("use")
+    parser_config = {"classifier_weight": args.classifier_weight}
+    if args.relative_cutoff is not None:
+        parser_config["relative_cutoff"] = args.relative_cutoff
+    config = RetrievalConfig(**parser_config)
+    if args.cv:
+        with tempfile.TemporaryDirectory() as tmp:
+            cross_validate(args.knowledge, args.cv, embedder, config, Path(tmp))
+        return
     with tempfile.TemporaryDirectory() as tmp:
         summary = build_index(args.knowledge, Path(tmp), embedder, progress=False)
         print(summary)
-        engine = open_engine(Path(tmp), embedder, RetrievalConfig())
+        engine = open_engine(Path(tmp), embedder, config)
         engine.suggest("预热")  # first call pays lazy model set-up
         for path in args.sets or DEFAULT_SETS:
             items = load_set(path)

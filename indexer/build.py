@@ -17,7 +17,8 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from assist import ann
+from assist import ann, classifier
+from assist.classifier import ClassifierConfig
 from assist.embedders import Embedder
 from assist.index import CURRENT_FILE, FORMAT_VERSION, LISTS_DIR, Manifest, Row
 from assist.knowledge import Entry, Knowledge, load_knowledge
@@ -75,9 +76,10 @@ def host_lists(knowledge_dir: Path) -> dict[str, bytes]:
 
 
 def _version(knowledge: Knowledge, embedder: Embedder, background: list[str],
-             lists: dict[str, bytes]) -> str:
+             lists: dict[str, bytes], classifier_config: ClassifierConfig) -> str:
     digest = hashlib.sha256()
-    for part in (str(FORMAT_VERSION), embedder.name, knowledge.content_hash(), *background):
+    for part in (str(FORMAT_VERSION), embedder.name, knowledge.content_hash(),
+                 classifier_config.model_dump_json(), *background):
         digest.update(part.encode("utf-8") + b"\0")
     for name, data in lists.items():  # a list edit alone makes a new version
         digest.update(name.encode("utf-8") + b"\0" + hashlib.sha256(data).digest())
@@ -100,15 +102,17 @@ def _embed_cached(texts: list[str], embedder: Embedder, cache: VectorCache,
 
 
 def build_index(knowledge_dir: Path, out_dir: Path, embedder: Embedder,
-                progress: bool = True) -> BuildSummary:
+                progress: bool = True,
+                classifier_config: ClassifierConfig | None = None) -> BuildSummary:
     """Validate, embed and write a new index version; the live one is untouched on failure."""
+    classifier_config = classifier_config or ClassifierConfig()
     started = time.perf_counter()
     knowledge = load_knowledge(knowledge_dir)  # raises KnowledgeError before anything is written
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     background = background_texts()
     lists = host_lists(knowledge_dir)
-    version = f"v-{_version(knowledge, embedder, background, lists)}"
+    version = f"v-{_version(knowledge, embedder, background, lists, classifier_config)}"
     rows = entry_rows(knowledge.entries)
     final = out_dir / version
     if (final / "manifest.json").is_file():
@@ -122,6 +126,11 @@ def build_index(knowledge_dir: Path, out_dir: Path, embedder: Embedder,
                                       cache, progress)
     entry_vectors, background_vectors = vectors[: len(rows)], vectors[len(rows):]
     index = ann.build(entry_vectors)
+    model = classifier.train(entry_vectors, np.array([r.entry for r in rows], dtype=np.int64),
+                             len(knowledge.entries), classifier_config)
+    if model is None:
+        log.info("entry classifier skipped (%d rows x %d entries is over its budget)",
+                 len(rows), len(knowledge.entries))
     kinds: dict[str, int] = {}
     for entry in knowledge.entries:
         kinds[entry.kind] = kinds.get(entry.kind, 0) + 1
@@ -137,6 +146,8 @@ def build_index(knowledge_dir: Path, out_dir: Path, embedder: Embedder,
     try:
         ann.save(index, staging / "vectors.faiss")
         np.save(staging / "background.npy", background_vectors)
+        if model is not None:
+            model.save(staging)
         _write_json(staging / "entries.json",
                     [e.model_dump(exclude_defaults=True) for e in knowledge.entries])
         _write_json(staging / "rows.json", [asdict(r) for r in rows])

@@ -3,7 +3,7 @@
 The retriever already embedded the message and returned the risk entries whose cosine clears
 ``RetrievalConfig.risk_min_score``; admins teach new scam phrasings by adding such entries.
 Embeddings alone confuse "你们能开发票吗" with invoice bait, so a match must also clear
-``RiskConfig.semantic_min_score`` on the retriever's blended score (cosine plus character
+``RiskConfig.semantic_min_score`` on the retriever's similarity (cosine plus character
 overlap), and the detector drops matches that the rule stage has evidence against and softens
 phishing matches in messages without a link (see ``detector.py``).
 """
@@ -26,7 +26,7 @@ def semantic_risks(text: str, hits: Sequence[EntryHit], min_score: float) -> lis
         entry = hit.entry
         if entry.kind != "risk" or not entry.risk_type or not entry.severity:
             continue
-        if hit.score < min_score:
+        if hit.similarity < min_score:
             continue
         risks.append(Risk(
             type=entry.risk_type, severity=entry.severity,

@@ -70,7 +70,7 @@ def test_merge_keeps_the_most_severe_per_type(detector) -> None:
 def _hit(risk_type: str, severity: str, score: float) -> EntryHit:
     entry = Entry(id=f"r-{risk_type}", kind="risk", category="安全/测试", questions=["示例"],
                   reply="安全回复", risk_type=risk_type, severity=severity, reason="测试原因")
-    return EntryHit(entry, score, score, "示例")
+    return EntryHit(entry, score, score, score, "示例")
 
 
 def test_semantic_hits_become_risks(detector) -> None:
