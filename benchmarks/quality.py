@@ -154,7 +154,7 @@ def sweep(engine: Engine, items: list[dict]) -> None:
 
 
 def cross_validate(knowledge_dir: Path, folds: int, embedder, config: RetrievalConfig,
-                   work: Path) -> None:
+                   work: Path, show_errors: bool = False) -> None:
     """k-fold over example questions; an entry keeps at least one question in every fold."""
     entries = load_knowledge(knowledge_dir).entries
     rng = random.Random(0)
@@ -183,6 +183,8 @@ def cross_validate(knowledge_dir: Path, folds: int, embedder, config: RetrievalC
         report = evaluate(open_engine(index_dir, embedder, config), held_out, f"fold {fold}",
                           timed=False)
         totals.append((len(held_out), report))
+        if show_errors:
+            print("\n".join("    " + e for e in report.errors))
         print(f"  fold {fold}: {len(held_out)} questions, R@1 {report.recall1:.3f} "
               f"R@3 {report.recall3:.3f} MRR {report.mrr:.3f}")
     n = sum(count for count, _ in totals)
@@ -210,7 +212,7 @@ def main() -> None:
     config = RetrievalConfig(**parser_config)
     if args.cv:
         with tempfile.TemporaryDirectory() as tmp:
-            cross_validate(args.knowledge, args.cv, embedder, config, Path(tmp))
+            cross_validate(args.knowledge, args.cv, embedder, config, Path(tmp), args.errors)
         return
     with tempfile.TemporaryDirectory() as tmp:
         summary = build_index(args.knowledge, Path(tmp), embedder, progress=False)
