@@ -37,6 +37,7 @@ def serve(knowledge: Path | None, index: Path | None, data: Path | None, host: s
     """Run the suggestion service (websocket /ws, HTTP API, widget) under uvicorn."""
     import uvicorn
 
+    from assist.blas import limit_blas_threads
     from assist.service import create_app
     from assist.service.auth import AuthConfigError, build_tokens
 
@@ -44,6 +45,7 @@ def serve(knowledge: Path | None, index: Path | None, data: Path | None, host: s
         settings = load_settings(knowledge=knowledge, index=index, data=data, host=host, port=port,
                                  log_store=log_store)
         tokens, dev = build_tokens(settings.tokens, settings.dev, settings.data)
+        limit_blas_threads(1)  # before the engine exists; see assist/blas.py
         engine = engine_for(settings)
     except (KnowledgeError, IndexError_, AuthConfigError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
