@@ -40,6 +40,7 @@ def serve(knowledge: Path | None, index: Path | None, data: Path | None, host: s
     from assist.blas import limit_blas_threads
     from assist.service import create_app
     from assist.service.auth import AuthConfigError, build_tokens
+    from assist.service.heap import warm_and_freeze
 
     try:
         settings = load_settings(knowledge=knowledge, index=index, data=data, host=host, port=port,
@@ -47,6 +48,7 @@ def serve(knowledge: Path | None, index: Path | None, data: Path | None, host: s
         tokens, dev = build_tokens(settings.tokens, settings.dev, settings.data)
         limit_blas_threads(1)  # before the engine exists; see assist/blas.py
         engine = engine_for(settings)
+        warm_and_freeze(engine)
     except (KnowledgeError, IndexError_, AuthConfigError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
     base = f"http://{settings.host}:{settings.port}"

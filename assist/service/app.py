@@ -21,6 +21,7 @@ from assist.engine import Engine
 from assist.service import api, qa, redact, static, ws
 from assist.service.auth import TokenStore, build_tokens
 from assist.service.batcher import Batcher, CachingEmbedder
+from assist.service.heap import refreeze
 from assist.service.hub import Hub
 from assist.service.logstore import LogStore, LogWriter, open_log_store
 from assist.service.protocol import IndexUpdated
@@ -48,6 +49,7 @@ class Services:
     def swap_engine(self, engine: Engine) -> None:
         """Make ``engine`` live and tell every connection (batches running keep the old one)."""
         self.engine = engine
+        refreeze()
         self.hub.broadcast(IndexUpdated(index_version=engine.version,
                                         entries=len(engine.index.entries)).model_dump_json())
 
