@@ -188,6 +188,47 @@ def test_server_strings_render_as_text(page: Any, server: RunningServer) -> None
     assert page.input_value("#reply") == "亲，链接这边不方便打开哦~"
 
 
+def test_several_risks_keep_the_replies_in_view(page: Any, server: RunningServer) -> None:
+    """The most severe banner in full, the others folded: on a short screen the cards stay visible."""
+    page.set_viewport_size({"width": 1200, "height": 640})
+    sidebar = open_console(page, server, conversation="fold-1")
+    risk = {"source": "rule", "span": None}
+    frame = {
+        "type": "suggestions", "message_id": "f-1", "conversation_id": "fold-1", "index_version": "v-test",
+        "latency_ms": 2.0, "text": "你帮我看看这个链接 然后加我vx 转账给你",
+        "scripts": [{"id": f"s{i}", "category": "售前/测试", "title": f"回复{i}",
+                     "reply": f"亲，第{i}条回复~", "score": 0.8, "matched": "测试"} for i in (1, 2, 3)],
+        "policies": [],
+        "risks": [
+            {**risk, "type": "off_platform_payment", "severity": "block", "rule": "transfer",
+             "reason": "要求平台外转账付款。" * 3, "evidence": "转账给你",
+             "reply": "亲，请在平台内下单付款哦~"},
+            {**risk, "type": "phishing_link", "severity": "block", "rule": "url",
+             "reason": "以拍不下为由发链接，可能是钓鱼网站。", "evidence": "http://evil.example/pay",
+             "reply": "亲，链接这边不方便打开哦~"},
+            {**risk, "type": "off_platform_contact", "severity": "warn", "rule": "wechat",
+             "reason": "引导加微信。", "evidence": "vx", "reply": "亲，平台内沟通就好~"},
+        ],
+    }
+    publish(server, "fold-1", frame)
+    wait_message(page, "f-1")
+    banners = sidebar.locator(".risk")
+    assert banners.count() == 3
+    assert banners.first.evaluate("e => e.tagName") == "DIV"
+    assert banners.nth(1).evaluate("e => e.tagName === 'DETAILS' && !e.open")
+    expect_text(banners.nth(1).locator(".reason"), "以拍不下为由发链接，可能是钓鱼网站。")
+    assert not banners.nth(1).locator("button.insert").is_visible()
+    first_card = sidebar.locator("li.card[data-id]").first.bounding_box()
+    assert first_card["y"] + first_card["height"] <= 640, "the first suggested reply is below the fold"
+    screenshot(page, "07-several-risks-folded")
+    # Opened, a folded banner works like the first one and stays open across re-renders.
+    banners.nth(1).locator("summary").click()
+    banners.nth(1).locator("button.insert").click()
+    assert page.input_value("#reply") == "亲，链接这边不方便打开哦~"
+    expect_text(banners.nth(1).locator("button.insert"), "✓ 已插入")
+    assert banners.nth(1).evaluate("e => e.open")
+
+
 @pytest.mark.skipif(importlib.util.find_spec("assist.risk") is None,
                     reason="assist.risk (the risk detector, issue 4) is not in the tree yet")
 def test_phishing_link_shows_red_banner(page: Any, server: RunningServer) -> None:

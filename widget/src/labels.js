@@ -60,6 +60,7 @@ export const TEXT = {
   markedFalse: '已标记误报',
   safeReply: '安全回复',
   evidence: '触发内容',
+  riskDetails: '展开查看触发内容和安全回复',
   confidence: '置信度',
   index: '索引',
   latency: '耗时',

@@ -42,6 +42,7 @@ export class AssistSidebar extends HTMLElement {
     this._connection = null;
     this._frame = null; // the latest suggestions frame of this conversation
     this._marks = new Map(); // suggestion id -> 'inserted' | 'dismissed', for the shown frame
+    this._openRisks = new Set(); // folded risk banners the agent opened, for the shown frame
     this._inserted = new Map(); // message id -> {suggestionId, text}
     this._sentAt = new Map(); // message id -> performance.now() when this element sent it
     this._lastInsert = null;
@@ -106,6 +107,7 @@ export class AssistSidebar extends HTMLElement {
       if (newValue) this._connection?.subscribe([newValue]);
       this._frame = null;
       this._marks.clear();
+      this._openRisks.clear();
       this._render();
     } else {
       this._render();
@@ -191,6 +193,7 @@ export class AssistSidebar extends HTMLElement {
       this._roundTripMs = started === undefined ? null : Math.round(performance.now() - started);
       this._frame = frame;
       this._marks.clear();
+      this._openRisks.clear();
       this._indexVersion = String(frame.index_version || this._indexVersion);
       this._render();
       const risks = Array.isArray(frame.risks) ? frame.risks.length : 0;
@@ -351,6 +354,9 @@ export class AssistSidebar extends HTMLElement {
         state: this._marks.get(id),
         onInsert: () => this._deliver(filled.text, id, 'risk'),
         onDismiss: () => this._dismiss(id),
+        compact: i > 0, // the most severe one in full, the rest folded (cards stay in view)
+        open: this._openRisks.has(id),
+        onToggle: (open) => (open ? this._openRisks.add(id) : this._openRisks.delete(id)),
       });
       banner.dataset.id = id;
       banner.dataset.n = String(i + 1);

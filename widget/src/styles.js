@@ -49,6 +49,13 @@ h2 { margin: 0; font-size: 16px; font-weight: 600; }
 .risk.warn { background: var(--amber-bg); border-color: var(--amber-line); color: #4d3000; }
 .risk.info { background: #f1f6fe; border-color: #b6cdf5; color: #1d3a66; }
 .risk.dismissed { opacity: 0.6; }
+.risk.compact { padding: 6px 10px; }
+.risk.compact summary { cursor: pointer; list-style: none; }
+.risk.compact summary::-webkit-details-marker { display: none; }
+.risk.compact summary .risk-head::after { content: '▸'; margin-left: auto; opacity: 0.7; }
+.risk.compact[open] summary .risk-head::after { content: '▾'; }
+.risk.compact .reason { display: -webkit-box; -webkit-line-clamp: 2; -webkit-box-orient: vertical; overflow: hidden; }
+.risk.compact[open] .reason { display: block; }
 .risk-head { display: flex; align-items: center; gap: 6px; }
 .badge { font-size: 12px; font-weight: 600; padding: 0 6px; border-radius: 4px; color: #fff; flex: none; }
 .risk.block .badge { background: var(--red); }

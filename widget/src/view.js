@@ -90,34 +90,46 @@ export function scriptCard(script, n, filled, { onInsert, onDismiss, state }) {
       })));
 }
 
-/** A risk banner: severity colour, Chinese reason, the evidence as plain text, the safe reply. */
-export function riskBanner(risk, filled, { onInsert, onDismiss, state }) {
+/**
+ * A risk banner: severity colour, Chinese reason, the evidence as plain text, the safe reply.
+ * `compact` (every banner after the first) folds evidence, safe reply and buttons into a
+ * <details> whose summary still shows severity, type and reason: several banners would
+ * otherwise push the suggested replies below the fold of a short screen.
+ */
+export function riskBanner(risk, filled, { onInsert, onDismiss, state, compact = false, open = false, onToggle }) {
   const severity = SEVERITY_LABELS[risk.severity] ? risk.severity : 'info';
   const label = RISK_LABELS[risk.type] || String(risk.type);
   const done = state === 'dismissed';
-  return h('div', {
-    class: `risk ${severity} ${state || ''}`, role: severity === 'block' ? 'alert' : null,
-    'data-type': risk.type, 'data-severity': severity,
-  },
-  h('div', { class: 'risk-head' },
-    h('span', { class: 'badge', text: SEVERITY_LABELS[severity] }),
-    h('strong', { class: 'risk-type', text: label })),
-  h('p', { class: 'reason', text: risk.reason }),
-  risk.evidence ? h('p', { class: 'evidence', title: risk.evidence },
-    h('span', { class: 'label', text: `${TEXT.evidence}：` }),
-    h('code', { text: risk.evidence })) : null,
-  risk.reply ? h('p', { class: 'safe-reply' },
-    h('span', { class: 'label', text: `${TEXT.safeReply}：` }), filledText(filled.parts)) : null,
-  h('div', { class: 'actions' },
-    risk.reply ? h('button', {
-      type: 'button', class: 'insert', 'aria-label': TEXT.insertSafeLabel(label), onclick: onInsert,
-      text: state === 'inserted' ? `✓ ${TEXT.inserted}` : TEXT.insertSafe,
-    }) : null,
-    h('button', {
-      type: 'button', class: 'dismiss', 'aria-label': TEXT.falseLabel(label), disabled: done,
-      'aria-pressed': done ? 'true' : 'false', onclick: onDismiss,
-      text: done ? TEXT.markedFalse : TEXT.falsePositive,
-    })));
+  const head = [
+    h('div', { class: 'risk-head' },
+      h('span', { class: 'badge', text: SEVERITY_LABELS[severity] }),
+      h('strong', { class: 'risk-type', text: label })),
+    h('p', { class: 'reason', text: risk.reason }),
+  ];
+  const body = [
+    risk.evidence ? h('p', { class: 'evidence', title: risk.evidence },
+      h('span', { class: 'label', text: `${TEXT.evidence}：` }),
+      h('code', { text: risk.evidence })) : null,
+    risk.reply ? h('p', { class: 'safe-reply' },
+      h('span', { class: 'label', text: `${TEXT.safeReply}：` }), filledText(filled.parts)) : null,
+    h('div', { class: 'actions' },
+      risk.reply ? h('button', {
+        type: 'button', class: 'insert', 'aria-label': TEXT.insertSafeLabel(label), onclick: onInsert,
+        text: state === 'inserted' ? `✓ ${TEXT.inserted}` : TEXT.insertSafe,
+      }) : null,
+      h('button', {
+        type: 'button', class: 'dismiss', 'aria-label': TEXT.falseLabel(label), disabled: done,
+        'aria-pressed': done ? 'true' : 'false', onclick: onDismiss,
+        text: done ? TEXT.markedFalse : TEXT.falsePositive,
+      })),
+  ];
+  const attrs = {
+    class: `risk ${severity} ${state || ''} ${compact ? 'compact' : ''}`,
+    role: severity === 'block' ? 'alert' : null, 'data-type': risk.type, 'data-severity': severity,
+  };
+  if (!compact) return h('div', attrs, ...head, ...body);
+  return h('details', { ...attrs, open, ontoggle: (event) => onToggle?.(event.target.open) },
+    h('summary', { title: TEXT.riskDetails }, ...head), ...body);
 }
 
 export function policyItem(policy) {
