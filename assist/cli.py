@@ -8,39 +8,15 @@ from pathlib import Path
 
 import click
 
-from assist.config import Settings, load_settings
-from assist.embedders import shared_embedder
-from assist.engine import Engine, Message, open_engine
-from assist.index import IndexError_, IndexNotFound
+from assist.cli_common import engine_for, index_option, knowledge_option
+from assist.cli_qa import qa
+from assist.cli_serve import register as register_service
+from assist.config import load_settings
+from assist.engine import Message
+from assist.index import IndexError_
 from assist.knowledge import KnowledgeError
 from assist.models import SuggestResult
 from assist.risk.detector import SEVERITY_LABELS, TYPE_LABELS
-
-log = logging.getLogger(__name__)
-
-
-def knowledge_option(f):
-    return click.option("--knowledge", type=click.Path(path_type=Path), default=None,
-                        help="Knowledge folder [env ASSIST_KNOWLEDGE; default ./knowledge].")(f)
-
-
-def index_option(f):
-    return click.option("--index", type=click.Path(path_type=Path), default=None,
-                        help="Index root [env ASSIST_INDEX; default ./index].")(f)
-
-
-def engine_for(settings: Settings) -> Engine:
-    """Open the index, building it from the knowledge folder first if there is none yet."""
-    embedder = shared_embedder(settings.embedder)
-    try:
-        return open_engine(settings.index, embedder, settings.retrieval, settings.risk)
-    except IndexNotFound:
-        from indexer.build import build_index
-
-        log.warning("no index at %s: building it from %s", settings.index, settings.knowledge)
-        summary = build_index(settings.knowledge, settings.index, embedder, progress=False)
-        click.echo(str(summary), err=True)
-        return open_engine(settings.index, embedder, settings.retrieval, settings.risk)
 
 
 @click.group()
@@ -91,10 +67,5 @@ def format_result(message: str, result: SuggestResult) -> str:
     return "\n".join(lines)
 
 
-from assist.cli_serve import register as _register_service  # noqa: E402 - needs main and the options above
-
-_register_service(main)
-
-from assist.cli_qa import qa as _qa  # noqa: E402 - needs the options above
-
-main.add_command(_qa)
+register_service(main)
+main.add_command(qa)

@@ -9,8 +9,7 @@ from pathlib import Path
 
 import click
 
-from assist.cli import index_option, knowledge_option
-from assist.cli_serve import data_option
+from assist.cli_common import data_option, index_option, knowledge_option
 from assist.config import Settings, load_settings
 from assist.knowledge import Entry, KnowledgeError, load_knowledge
 from assist.qa.timespec import parse_time

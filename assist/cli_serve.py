@@ -11,17 +11,12 @@ from pathlib import Path
 
 import click
 
-from assist.cli import engine_for, index_option, knowledge_option
+from assist.cli_common import data_option, engine_for, index_option, knowledge_option
 from assist.config import load_settings
 from assist.index import IndexError_
 from assist.knowledge import KnowledgeError
 
 log = logging.getLogger(__name__)
-
-
-def data_option(f):
-    return click.option("--data", type=click.Path(path_type=Path), default=None,
-                        help="Data directory: SQLite log, dev token [env ASSIST_DATA; default ./data].")(f)
 
 
 @click.command()

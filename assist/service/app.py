@@ -62,7 +62,7 @@ class Services:
 
 
 def _load_engine(settings: Settings) -> Engine:
-    from assist.cli import engine_for  # builds the index from the knowledge folder if missing
+    from assist.cli_common import engine_for  # builds the index from the knowledge folder if missing
 
     return engine_for(settings)
 
