@@ -15,6 +15,7 @@ that started on the old object finishes on it.
 from __future__ import annotations
 
 import json
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -113,7 +114,10 @@ def load_index(root: Path, embedder_name: str | None = None) -> LoadedIndex:
     if index.ntotal != len(rows) or index.d != manifest.dim:
         raise IndexNotFound(f"{version_dir} is inconsistent: {index.ntotal} vectors, {len(rows)} rows")
     background = np.load(version_dir / "background.npy")
-    classifier = EntryClassifier.load(version_dir)
+    try:
+        classifier = EntryClassifier.load(version_dir)
+    except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+        raise IndexNotFound(f"{version_dir}: unreadable classifier ({exc}); rebuild the index") from exc
     if classifier is not None and classifier.weights.shape != (manifest.dim, len(entries)):
         raise IndexNotFound(f"{version_dir} is inconsistent: classifier for another entry list")
     return LoadedIndex(version_dir, manifest, entries, rows, index, background, classifier)

@@ -104,3 +104,12 @@ def test_the_classifier_cannot_pull_off_topic_messages_in(small_engine: Engine, 
     # similarity and the background alone.
     result = _forced(small_engine, "logistics-delay", weight=10).suggest(text)
     assert result.scripts == [] and result.policies == []
+
+
+@pytest.mark.parametrize("content", [b"", b"not a zip", b"PK\x03\x04 truncated"])
+def test_an_unreadable_classifier_is_a_clear_index_error(knowledge_dir: Path, tmp_path: Path,
+                                                        embedder: Embedder, content: bytes) -> None:
+    summary = build_index(knowledge_dir, tmp_path, embedder, progress=False)
+    (summary.path / classifier.FILE_NAME).write_bytes(content)
+    with pytest.raises(IndexNotFound, match="unreadable classifier"):
+        load_index(tmp_path, embedder.name)
