@@ -15,6 +15,7 @@ that started on the old object finishes on it.
 from __future__ import annotations
 
 import json
+import logging
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,7 @@ from assist import ann
 from assist.classifier import EntryClassifier
 from assist.knowledge import Entry
 
+log = logging.getLogger(__name__)
 FORMAT_VERSION = 1
 CURRENT_FILE = "CURRENT"
 LISTS_DIR = "lists"  # host lists for the link checker, in knowledge/ and in each version
@@ -118,7 +120,11 @@ def load_index(root: Path, embedder_name: str | None = None) -> LoadedIndex:
         classifier = EntryClassifier.load(version_dir)
     except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile) as exc:
         raise IndexNotFound(f"{version_dir}: unreadable classifier ({exc}); rebuild the index") from exc
-    if classifier is not None and classifier.weights.shape != (manifest.dim, len(entries)):
+    if classifier is None:
+        log.warning("index %s has no entry classifier (built before it existed, or over its "
+                    "size budget): ranking by similarity alone; re-index to add it",
+                    manifest.version)
+    elif classifier.weights.shape != (manifest.dim, len(entries)):
         raise IndexNotFound(f"{version_dir} is inconsistent: classifier for another entry list")
     return LoadedIndex(version_dir, manifest, entries, rows, index, background, classifier)
 
