@@ -29,6 +29,7 @@ bottleneck; the server's and the clients' CPU time per message are reported for 
     python benchmarks/load.py                     # one run
     python benchmarks/load.py --repeat 3          # three runs, medians reported
     python benchmarks/load.py --seconds 5 --connections 100 --rate 500
+    python benchmarks/load.py --sweep 100,200,400,600,800,1000   # highest rate with p99 <= 50 ms
 """
 
 from __future__ import annotations
@@ -399,6 +400,24 @@ def one_run(pool: ProcessPoolExecutor, server: Server, args: argparse.Namespace,
             "ratio": heavy["msg_per_s"] / raw}
 
 
+def rate_sweep(pool: ProcessPoolExecutor, server: Server, args: argparse.Namespace,
+               seen: set[str]) -> None:
+    """Open-loop phases at increasing offered rates: the most this box sustains within the SLO."""
+    best, failed = None, False  # conservative: the highest rate below the first miss
+    for n, rate in enumerate(args.sweep):
+        phase = run_phase(pool, server, args.processes, args.connections, args.seconds,
+                          5000 + n, seen, rate, MIXES[args.mix])
+        ok = phase["p99_ms"] <= args.slo_ms and phase["msg_per_s"] >= 0.97 * rate
+        failed = failed or not ok
+        best = rate if not failed else best
+        print(f"offered {rate:.0f} msg/s: answered {phase['msg_per_s']:.0f}, p50 "
+              f"{phase['p50_ms']:.1f} ms, p95 {phase['p95_ms']:.1f} ms, p99 {phase['p99_ms']:.1f} ms "
+              f"{'within' if ok else 'outside'} the SLO" + _cpu(phase))
+    print(f"highest offered rate with p99 <= {args.slo_ms:.0f} ms at {args.connections} connections "
+          "(it and every lower rate tried): "
+          + (f"{best:.0f} msg/s" if best else "none of those tried"))
+
+
 def _cpu(phase: dict) -> str:
     return (f"; CPU per message: server {phase['server_cpu_ms']:.2f} ms, client "
             f"{phase['client_cpu_ms']:.2f} ms (server {phase['server_share']:.0%})" + _repeats(phase))
@@ -442,6 +461,10 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="runs; medians are reported")
     parser.add_argument("--knowledge", type=Path, default=REPO / "knowledge")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON too")
+    parser.add_argument("--sweep", type=lambda v: [float(x) for x in v.split(",")], default=None,
+                        metavar="R1,R2,...", help="instead of the runs: open-loop phases at these "
+                        "offered rates, and the highest one whose p99 meets --slo-ms")
+    parser.add_argument("--slo-ms", type=float, default=50.0, help="p99 target for --sweep")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="assist-load-") as tmp:
@@ -452,6 +475,9 @@ def main() -> None:
             seen: set[str] = set()  # every text sent to this server: repeats are counted against it
             # spawn, not fork: after the first run this process holds the embedder's threads.
             with ProcessPoolExecutor(max(args.processes, 1), mp_context=get_context("spawn")) as pool:
+                if args.sweep:
+                    rate_sweep(pool, server, args, seen)
+                    return
                 for r in range(args.repeat):
                     runs.append(one_run(pool, server, args, 1000 * (r + 1), seen))
                     show(f"run {r + 1}", runs[-1])
