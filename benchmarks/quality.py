@@ -202,14 +202,12 @@ def main() -> None:
     parser.add_argument("--cv", type=int, metavar="K", help="k-fold over the example questions")
     parser.add_argument("--classifier-weight", type=float,
                         default=RetrievalConfig().classifier_weight)
-    parser.add_argument("--relative-cutoff", type=float)
+    parser.add_argument("--relative-cutoff", type=float, default=RetrievalConfig().relative_cutoff)
     args = parser.parse_args()
 
     embedder = shared_embedder("use")
-    parser_config = {"classifier_weight": args.classifier_weight}
-    if args.relative_cutoff is not None:
-        parser_config["relative_cutoff"] = args.relative_cutoff
-    config = RetrievalConfig(**parser_config)
+    config = RetrievalConfig(classifier_weight=args.classifier_weight,
+                             relative_cutoff=args.relative_cutoff)
     if args.cv:
         with tempfile.TemporaryDirectory() as tmp:
             cross_validate(args.knowledge, args.cv, embedder, config, Path(tmp), args.errors)
