@@ -27,7 +27,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from assist.embedders.use_fast import DEFAULT_CACHE_TOKENS, load_backend  # noqa: E402
+from assist.core.embedders.use_fast import DEFAULT_CACHE_TOKENS, load_backend  # noqa: E402
 
 DATA = Path(__file__).parent / "data"
 DEFAULT_SETS = [DATA / "quality_dev.jsonl", DATA / "quality_test.jsonl"]

@@ -376,7 +376,7 @@ def run_phase(pool: ProcessPoolExecutor, server: Server, processes: int, connect
 
 def raw_embedder(n: int, seed: int) -> float:
     """Messages per second of the bare embedder in batches of 64 (distinct texts, no cache)."""
-    from assist.embedders import shared_embedder
+    from assist.core.embedders import shared_embedder
 
     embedder = shared_embedder("use")
     texts = list(dict.fromkeys(make_messages(n * 2, seed + 7919)))[:n]

@@ -17,11 +17,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from assist.knowledge import load_knowledge
+from assist.core.knowledge import load_knowledge
+from assist.logstore import MessageQuery, base, summaries
+from assist.logstore.sqlite import SqliteLogStore
 from assist.qa.metrics import compute_metrics
 from assist.qa.seed import SeedConfig, seed_store
-from assist.service.logstore import MessageQuery, base, summaries
-from assist.service.logstore.sqlite import SqliteLogStore
 
 REPO = Path(__file__).resolve().parent.parent
 

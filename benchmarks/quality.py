@@ -36,11 +36,11 @@ sys.path.insert(0, str(REPO))
 
 import yaml  # noqa: E402
 
-from assist.embedders import shared_embedder  # noqa: E402
-from assist.engine import Engine, Message, open_engine  # noqa: E402
-from assist.knowledge import load_knowledge  # noqa: E402
-from assist.retrieval import RetrievalConfig  # noqa: E402
-from indexer.build import build_index  # noqa: E402
+from assist.core.embedders import shared_embedder  # noqa: E402
+from assist.core.engine import Engine, Message, open_engine  # noqa: E402
+from assist.core.index.build import build_index  # noqa: E402
+from assist.core.knowledge import load_knowledge  # noqa: E402
+from assist.core.retrieval import RetrievalConfig  # noqa: E402
 
 DATA = Path(__file__).parent / "data"
 DEFAULT_SETS = [DATA / "quality_dev.jsonl", DATA / "quality_test.jsonl"]

@@ -36,8 +36,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from assist.models import RISK_TYPES, Attachment, Risk  # noqa: E402
-from assist.risk import RiskDetector, build_detector  # noqa: E402
+from assist.core.models import RISK_TYPES, Attachment, Risk  # noqa: E402
+from assist.core.risk import RiskDetector, build_detector  # noqa: E402
 
 DATA = Path(__file__).parent / "data"
 DEFAULT_SET = DATA / "risk_set.jsonl"
@@ -198,15 +198,15 @@ def main() -> None:
             run_rules(items, detector, args.errors)
         return
 
-    from assist.embedders import shared_embedder
-    from assist.engine import open_engine
-    from indexer.build import build_index
+    from assist.core.embedders import shared_embedder
+    from assist.core.engine import open_engine
+    from assist.core.index.build import build_index
 
     embedder = shared_embedder("use")
     with tempfile.TemporaryDirectory() as tmp:
         print(build_index(args.knowledge, Path(tmp), embedder, progress=False))
         engine = open_engine(Path(tmp), embedder)
-        assert isinstance(engine.risk_detector, RiskDetector), "assist.risk did not wire into the engine"
+        assert isinstance(engine.risk_detector, RiskDetector), "assist.core.risk did not wire into the engine"
         for path, items in sets:  # one index for all sets
             describe(path, items)
             run_full(items, engine, args.errors)

@@ -1,3 +1,3 @@
 from indexer.cli import main
 
-main()
+main(prog_name="python -m indexer")

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from assist.embedders import Embedder, shared_embedder
-from assist.engine import Engine, open_engine
-from indexer.build import build_index
+from assist.core.embedders import Embedder, shared_embedder
+from assist.core.engine import Engine, open_engine
+from assist.core.index.build import build_index
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REPO = Path(__file__).parent.parent

@@ -1,8 +1,8 @@
 import numpy as np
 from threadpoolctl import threadpool_info
 
-from assist.blas import limit_blas_threads
-from assist.embedders import Embedder
+from assist.core.blas import limit_blas_threads
+from assist.core.embedders import Embedder
 
 
 def _blas_threads() -> set[int]:

@@ -6,13 +6,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assist import classifier
-from assist.classifier import ClassifierConfig, EntryClassifier
-from assist.embedders import Embedder
-from assist.engine import Engine
-from assist.index import IndexNotFound, current_version_dir, load_index
-from assist.retrieval import RetrievalConfig, Retriever
-from indexer.build import build_index
+from assist.core.embedders import Embedder
+from assist.core.engine import Engine
+from assist.core.index import classifier
+from assist.core.index.build import build_index
+from assist.core.index.classifier import ClassifierConfig, EntryClassifier
+from assist.core.index.load import IndexNotFound, current_version_dir, load_index
+from assist.core.retrieval import RetrievalConfig, Retriever
 
 
 def _clusters(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -3,10 +3,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assist.embedders import create_embedder
-from assist.engine import open_engine
-from assist.index import EmbedderMismatch, load_index
-from indexer.build import build_index
+from assist.core.embedders import create_embedder
+from assist.core.engine import open_engine
+from assist.core.index.build import build_index
+from assist.core.index.load import EmbedderMismatch, load_index
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -102,7 +102,7 @@ def test_fast_use_backend_matches_the_wheel(embedder, wheel_vectors: np.ndarray)
 
 def test_fast_use_backend_cache_stays_bounded(wheel_vectors: np.ndarray,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    from assist.embedders import use_fast
+    from assist.core.embedders import use_fast
 
     monkeypatch.setattr(use_fast, "_GROW_ROWS", 4)  # so the tables grow a few times on the way
     backend = use_fast.load_backend(cache_tokens=24)

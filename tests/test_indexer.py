@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from assist import ann
-from assist.embedders import Embedder
-from assist.index import EmbedderMismatch, IndexNotFound, current_version_dir, load_index
-from assist.knowledge import KnowledgeError
-from indexer.build import build_index
+from assist.core.embedders import Embedder
+from assist.core.index import ann
+from assist.core.index.build import build_index
+from assist.core.index.load import EmbedderMismatch, IndexNotFound, current_version_dir, load_index
+from assist.core.knowledge import KnowledgeError
 from indexer.cli import main as index_cli
 
 NEW_ENTRY = """
@@ -76,7 +76,7 @@ def test_crash_mid_write_leaves_no_visible_version(knowledge_dir: Path, tmp_path
     def explode(*args: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr("indexer.build.ann.save", explode)
+    monkeypatch.setattr("assist.core.index.build.ann.save", explode)
     with pytest.raises(OSError):
         build_index(knowledge_dir, out, embedder, progress=False)
     assert current_version_dir(out) == good.path

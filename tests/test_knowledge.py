@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from assist.knowledge import KnowledgeError, load_knowledge
+from assist.core.knowledge import KnowledgeError, load_knowledge
 
 
 def write(folder: Path, name: str, text: str | bytes) -> Path:

@@ -1,6 +1,6 @@
 import pytest
 
-from assist.textnorm import normalise
+from assist.core.textnorm import normalise
 
 
 @pytest.mark.parametrize("raw, expected", [

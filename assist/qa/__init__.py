@@ -1,6 +1,3 @@
 """QA review of the suggestion log: metrics, export, and promoting buyer phrasings into the
-knowledge base. The HTTP side is ``assist.service.qa``; the CLI is ``assist qa``."""
-
-# The log store lives in assist.service, whose package init builds the app, which imports this
-# package's metrics: initialising assist.service first keeps that cycle in one fixed order.
-import assist.service  # noqa: F401
+knowledge base. It reads the log store below it; the HTTP side is ``assist.service.qa_routes``
+and the CLI is ``assist qa``."""

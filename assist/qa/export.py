@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any, Literal
 
-from assist.service.logstore import qa as q
-from assist.service.logstore.base import MessageQuery, SqlLogStore
+from assist.logstore import review
+from assist.logstore.base import MessageQuery, SqlLogStore
 
 Format = Literal["csv", "jsonl"]
 CSV_COLUMNS = ("id", "time", "conversation_id", "message_id", "agent", "text", "top_id", "top_score",
@@ -27,7 +27,7 @@ def export_records(store: SqlLogStore, query: MessageQuery, page: int = 1000) ->
     query = query.model_copy(update={"limit": page})
     while True:
         rows = store.query_messages(query)
-        labels = q.labels_for(store, [r.id for r in rows])
+        labels = review.labels_for(store, [r.id for r in rows])
         for row in rows:
             yield {**row.model_dump(), "labels": [label.model_dump() for label in labels.get(row.id, [])]}
         if len(rows) < page:

@@ -1,6 +1,6 @@
 """QA metrics over whole local days: acceptance, coverage, entry use, edits, risks, latency.
 
-The counts come from the daily counters the log writer keeps (``assist.service.logstore.summaries``),
+The counts come from the daily counters the log writer keeps (``assist.logstore.summaries``),
 so a month costs about what a day does; a day offset other than the counters' own, or a threshold
 off the 0.01 grid, is answered from the raw rows instead (same figures, cost grows with the range).
 Feedback counts on its message's day; an edit's distance from the reply shown is measured when
@@ -17,11 +17,10 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from assist.knowledge import Entry
+from assist.core.knowledge import Entry
+from assist.logstore import review, summaries
+from assist.logstore.base import SqlLogStore
 from assist.qa.tally import Tally, from_raw, from_summaries
-from assist.service.logstore import qa as q
-from assist.service.logstore import summaries
-from assist.service.logstore.base import SqlLogStore
 
 ACTIONS = ("accepted", "edited", "dismissed")
 
@@ -95,7 +94,7 @@ def percentile(histogram: dict[float, int], fraction: float) -> float | None:
 
 
 def _date(day: int) -> str:
-    return datetime.fromtimestamp(day * q.DAY, UTC).strftime("%Y-%m-%d")
+    return datetime.fromtimestamp(day * review.DAY, UTC).strftime("%Y-%m-%d")
 
 
 def _rate(part: int, whole: int) -> float | None:
@@ -104,7 +103,7 @@ def _rate(part: int, whole: int) -> float | None:
 
 def day_range(since: float, until: float, tz_offset_s: int) -> tuple[int, int]:
     """The local days [first, end) that [since, until) touches."""
-    return (math.floor((since + tz_offset_s) / q.DAY), math.ceil((until + tz_offset_s) / q.DAY))
+    return (math.floor((since + tz_offset_s) / review.DAY), math.ceil((until + tz_offset_s) / review.DAY))
 
 
 def compute_metrics(store: SqlLogStore, since: float, until: float, entries: Sequence[Entry],
@@ -116,7 +115,7 @@ def compute_metrics(store: SqlLogStore, since: float, until: float, entries: Seq
     built, summary_offset = summaries.state(store)
     offset = summary_offset if tz_offset_s is None else tz_offset_s
     first, end = day_range(since, until, offset)
-    start_ts, end_ts = first * q.DAY - offset, end * q.DAY - offset
+    start_ts, end_ts = first * review.DAY - offset, end * review.DAY - offset
     grid = summaries.grid_threshold(threshold)
     usable = built and offset == summary_offset and grid is not None
     if source == "summaries" and not usable:
@@ -133,7 +132,7 @@ def compute_metrics(store: SqlLogStore, since: float, until: float, entries: Seq
                    source="summaries" if use_summaries else "raw", totals=totals, days=days,
                    risks=risks, risk_totals=risk_totals, most_used=most_used, never_used=never_used,
                    most_edited=most_edited, edit_sample=sum(tally.edits.values()),
-                   labels=dict(q.label_counts(store, start_ts, end_ts)))
+                   labels=dict(review.label_counts(store, start_ts, end_ts)))
 
 
 def _day_series(tally: Tally) -> tuple[list[DayStats], DayStats]:

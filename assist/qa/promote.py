@@ -21,8 +21,8 @@ from pathlib import Path
 
 import yaml
 
-from assist.knowledge import KnowledgeError, load_knowledge
-from assist.textnorm import normalise
+from assist.core.knowledge import KnowledgeError, load_knowledge
+from assist.core.textnorm import normalise
 
 _LOCK = threading.Lock()  # one edit of the knowledge folder at a time (API threads, CLI)
 _KEY = re.compile(r"^(?P<indent>[ ]*)(?:-[ ]+)*")

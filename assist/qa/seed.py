@@ -10,8 +10,8 @@ import random
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from assist.knowledge import Entry
-from assist.service.logstore.base import FeedbackRecord, LogStore, MessageRecord
+from assist.core.knowledge import Entry
+from assist.logstore.base import FeedbackRecord, LogStore, MessageRecord
 
 _SMALL_TALK = ["在吗", "你好", "人呢", "哈哈", "[图片]", "1", "😊", "稍等我问问我老婆"]
 _RISKY = {

@@ -12,9 +12,8 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from assist.service.logstore import qa as q
-from assist.service.logstore import summaries
-from assist.service.logstore.base import SqlLogStore
+from assist.logstore import review, summaries
+from assist.logstore.base import SqlLogStore
 
 
 @dataclass
@@ -59,22 +58,22 @@ def from_summaries(store: SqlLogStore, first_day: int, end_day: int, threshold_k
 def from_raw(store: SqlLogStore, since: float, until: float, threshold: float, tz_offset_s: int) -> Tally:
     """[since, until) from the raw rows."""
     tally = Tally()
-    for day, bucket, total, suggested, confident in q.daily_messages(store, since, until, threshold,
+    for day, bucket, total, suggested, confident in review.daily_messages(store, since, until, threshold,
                                                                      tz_offset_s):
         counts = tally.days[int(day)]
         counts["messages"] += total
         counts["suggested"] += suggested
         counts["confident"] += int(confident or 0)
         tally.latency[int(day)][float(bucket)] += total
-    for day, action, count in q.daily_feedback(store, since, until, tz_offset_s):
+    for day, action, count in review.daily_feedback(store, since, until, tz_offset_s):
         tally.days[int(day)][action] += count
-    for day, kind, count in q.daily_risks(store, since, until, tz_offset_s):
+    for day, kind, count in review.daily_risks(store, since, until, tz_offset_s):
         tally.risks[int(day)][kind] += count
-    for entry_id, count in q.top_counts(store, since, until):
+    for entry_id, count in review.top_counts(store, since, until):
         tally.shown[entry_id] += count
-    for entry_id, action, count in q.feedback_counts(store, since, until):
+    for entry_id, action, count in review.feedback_counts(store, since, until):
         tally.picked[entry_id][action] += count
-    for entry_id, edits, distance, drift in q.entry_edits(store, since, until):
+    for entry_id, edits, distance, drift in review.entry_edits(store, since, until):
         tally.edits[entry_id] += edits
         tally.edit_distance[entry_id] += int(distance)
         tally.edit_drift[entry_id] += int(drift)

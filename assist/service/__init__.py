@@ -1,5 +1,4 @@
-"""The real-time suggestion service: FastAPI app, websocket protocol, auth, log store."""
+"""The real-time suggestion service: FastAPI app, websocket protocol, auth, fan-out.
 
-from assist.service.app import Services, create_app
-
-__all__ = ["Services", "create_app"]
+FastAPI only: no click, no printing. ``assist.service.app.create_app`` builds the app.
+"""

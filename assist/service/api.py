@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from assist.service.auth import Principal, bearer
+from assist.service.deps import Admin, Agent, Reader, services_of
 from assist.service.ingest import Refused, check_message, record_feedback, suggest_message
 from assist.service.protocol import (
     Ack,
@@ -20,35 +19,8 @@ from assist.service.protocol import (
     SuggestResponse,
 )
 
-if TYPE_CHECKING:
-    from assist.service.app import Services
-
 router = APIRouter()
 _REFUSED_STATUS = {"too_large": 413, "too_many_attachments": 422}
-
-
-def services_of(request: Request) -> Services:
-    return request.state.services
-
-
-def require_role(*roles: str) -> Callable[[Request], Principal]:
-    """A dependency: the caller's principal, or 401 (no/unknown token) / 403 (role)."""
-
-    def dependency(request: Request) -> Principal:
-        principal = services_of(request).tokens.authenticate(bearer(request.headers.get("authorization")))
-        if principal is None:
-            raise HTTPException(401, "missing or unknown token (Authorization: Bearer TOKEN)",
-                                headers={"WWW-Authenticate": "Bearer"})
-        if principal.role not in roles:
-            raise HTTPException(403, f"role {principal.role} may not do this; needs {' or '.join(roles)}")
-        return principal
-
-    return dependency
-
-
-Agent = Annotated[Principal, Depends(require_role("agent", "admin"))]
-Reader = Annotated[Principal, Depends(require_role("agent", "admin", "qa"))]
-Admin = Annotated[Principal, Depends(require_role("admin"))]
 
 
 def refused(exc: Refused) -> JSONResponse:

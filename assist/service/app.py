@@ -8,76 +8,35 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
-from typing import Any
 
 from fastapi import FastAPI
 
-from assist.config import Settings
-from assist.engine import Engine
-from assist.service import api, qa, redact, static, ws
+from assist.core.engine import Engine, open_or_build
+from assist.core.settings import Settings
+from assist.logstore import LogWriter, open_log_store
+from assist.service import access_log, api, qa_routes, static, ws
 from assist.service.auth import TokenStore, build_tokens
 from assist.service.batcher import Batcher, CachingEmbedder
-from assist.service.heap import refreeze
 from assist.service.hub import Hub
-from assist.service.logstore import LogStore, LogWriter, open_log_store
-from assist.service.protocol import IndexUpdated
 from assist.service.reindex import Reindexer
+from assist.service.services import Services
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class Services:
-    """Everything the handlers share, created and torn down by the lifespan."""
-
-    settings: Settings
-    engine: Engine
-    embedder: CachingEmbedder
-    batcher: Batcher
-    hub: Hub
-    store: LogStore
-    writer: LogWriter
-    tokens: TokenStore
-    reindexer: Reindexer
-    started_at: float = field(default_factory=time.time)
-    tasks: set[asyncio.Task[Any]] = field(default_factory=set)
-
-    def swap_engine(self, engine: Engine) -> None:
-        """Make ``engine`` live and tell every connection (batches running keep the old one)."""
-        self.engine = engine
-        refreeze()
-        self.hub.broadcast(IndexUpdated(index_version=engine.version,
-                                        entries=len(engine.index.entries)).model_dump_json())
-
-    def spawn(self, coroutine: Any) -> asyncio.Task[Any]:
-        """Run work that must finish before shutdown completes (message handling)."""
-        task = asyncio.get_running_loop().create_task(coroutine)
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
-        return task
-
-
-def _load_engine(settings: Settings) -> Engine:
-    from assist.cli_common import engine_for  # builds the index from the knowledge folder if missing
-
-    return engine_for(settings)
 
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None,
                tokens: TokenStore | None = None, log_prefix: str = "") -> FastAPI:
     """The service app. ``engine``/``tokens`` may be given (tests, the CLI); else from settings."""
     settings = settings or Settings()
-    redact.install()
+    access_log.install()
     if tokens is None:
         tokens, _ = build_tokens(settings.tokens, settings.dev, settings.data)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Services]]:
-        base = engine or await asyncio.to_thread(_load_engine, settings)
+        base = engine or await asyncio.to_thread(open_or_build, settings)
         cached = CachingEmbedder(base.retriever.embedder, settings.cache_size)
         live = Engine(base.index, cached, base.risk_detector, base.retriever.config)
         store = await asyncio.to_thread(open_log_store, settings.log_store, settings.data, log_prefix)
@@ -111,6 +70,6 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
                               "The websocket protocol is documented in docs/protocol.md.")
     app.include_router(api.router)
     app.include_router(ws.router)
-    app.include_router(qa.router)
+    app.include_router(qa_routes.router)
     static.mount(app, settings)
     return app

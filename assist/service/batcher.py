@@ -22,9 +22,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assist.embedders import Embedder
-from assist.engine import Engine, Message
-from assist.models import SuggestResult
+from assist.core.embedders import Embedder
+from assist.core.engine import Engine, Message
+from assist.core.models import SuggestResult
 
 log = logging.getLogger(__name__)
 

@@ -7,15 +7,15 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from assist.engine import Message
-from assist.models import Attachment
+from assist.core.engine import Message
+from assist.core.models import Attachment
+from assist.logstore import FeedbackRecord, MessageRecord
 from assist.service.auth import Principal
-from assist.service.logstore import FeedbackRecord, MessageRecord
 from assist.service.protocol import ErrorCode, Feedback, FeedbackRequest, Suggestions
 
 if TYPE_CHECKING:
-    from assist.service.app import Services
     from assist.service.hub import Connection
+    from assist.service.services import Services
 
 
 class Refused(Exception):

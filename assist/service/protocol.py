@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from assist.models import Attachment, PolicySnippet, Risk, ScriptSuggestion
+from assist.core.models import Attachment, PolicySnippet, Risk, ScriptSuggestion
 
 PROTOCOL_VERSION = 1
 Role = Literal["agent", "admin", "qa"]

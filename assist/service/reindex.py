@@ -1,6 +1,6 @@
 """Hot re-index: rebuild from the knowledge folder in a thread, then swap the engine reference.
 
-The build is atomic on disk (indexer.build) and the swap is one attribute assignment, so
+The build is atomic on disk (assist.core.index.build) and the swap is one attribute assignment, so
 batches already running finish on the old engine and nothing fails. A knowledge folder with
 errors returns them and leaves the old index serving.
 """
@@ -13,11 +13,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from assist.embedders import Embedder
-from assist.engine import Engine, open_engine
-from assist.knowledge import KnowledgeError
-from assist.retrieval import RetrievalConfig
-from assist.risk.config import RiskConfig
+from assist.core.embedders import Embedder
+from assist.core.engine import Engine, open_engine
+from assist.core.index.build import build_index
+from assist.core.knowledge import KnowledgeError
+from assist.core.retrieval import RetrievalConfig
+from assist.core.risk.config import RiskConfig
 from assist.service.protocol import ReindexResponse
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,5 @@ class Reindexer:
                                    seconds=round(time.perf_counter() - started, 3))
 
     def _build(self) -> tuple[Engine, bool]:
-        from indexer.build import build_index
-
         summary = build_index(self.knowledge, self.index, self.build_embedder, progress=False)
         return open_engine(self.index, self.embedder, self.retrieval, self.risk), summary.unchanged

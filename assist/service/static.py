@@ -14,7 +14,7 @@ from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 
 import assist
-from assist.config import Settings
+from assist.core.settings import Settings
 
 
 class _OptionalStaticFiles(StaticFiles):

@@ -38,7 +38,7 @@ from assist.service.protocol import (
 )
 
 if TYPE_CHECKING:
-    from assist.service.app import Services
+    from assist.service.services import Services
 
 log = logging.getLogger(__name__)
 router = APIRouter()

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from assist.knowledge import Entry, load_knowledge
+from assist.core.knowledge import Entry, load_knowledge
+from assist.logstore import open_log_store
+from assist.logstore.base import FeedbackRecord, MessageRecord, SqlLogStore
 from assist.qa.seed import SeedConfig, seed_store, synthetic_log
-from assist.service.logstore import open_log_store
-from assist.service.logstore.base import FeedbackRecord, MessageRecord, SqlLogStore
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 PG_URL = "postgresql://postgres@127.0.0.1:5432/test"

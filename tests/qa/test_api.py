@@ -9,11 +9,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from assist.embedders import Embedder
-from assist.engine import Engine, open_engine
+from assist.core.embedders import Embedder
+from assist.core.engine import Engine, open_engine
+from assist.core.index.build import build_index
+from assist.logstore import open_log_store
 from assist.qa.seed import seed_store
-from assist.service.logstore import open_log_store
-from indexer.build import build_index
 from tests.qa.conftest import FIXTURES, fixture_entries, recent_seed
 from tests.service.conftest import (
     ADMIN,

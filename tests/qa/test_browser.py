@@ -9,11 +9,10 @@ from typing import Any
 
 import pytest
 
-from assist.engine import Engine
+from assist.core.engine import Engine
+from assist.logstore import open_log_store, review
+from assist.logstore.base import MessageRecord
 from assist.qa.seed import seed_store
-from assist.service.logstore import open_log_store
-from assist.service.logstore import qa as q
-from assist.service.logstore.base import MessageRecord
 from tests.qa.conftest import FIXTURES, fixture_entries, recent_seed
 from tests.service.conftest import QA, RunningServer, service_settings, start_server, stop_server
 
@@ -97,7 +96,7 @@ def test_filters_chart_and_label(page: Any, qa_server: RunningServer) -> None:
     page.wait_for_selector("#log-rows tr .label.wrong_entry")
     assert "匹配错误" in page.text_content("#log-rows tr .labels")
     pk = int(rows(page)[0]["id"])
-    saved = q.labels_for(qa_server.services.store, [pk])[pk]  # type: ignore[arg-type]
+    saved = review.labels_for(qa_server.services.store, [pk])[pk]  # type: ignore[arg-type]
     assert [(x.label, x.entry_id, x.note) for x in saved] == [("wrong_entry", "bargain", "应该推荐议价话术")]
 
     page.click("#tab-metrics")

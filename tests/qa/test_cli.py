@@ -13,11 +13,10 @@ import pytest
 from click.testing import CliRunner
 
 from assist.cli import main
-from assist.knowledge import load_knowledge
+from assist.core.knowledge import load_knowledge
+from assist.logstore import MessageQuery, open_log_store, review
+from assist.logstore.base import MessageRecord, SqlLogStore
 from assist.qa.seed import SeedConfig, seed_store
-from assist.service.logstore import MessageQuery, open_log_store
-from assist.service.logstore import qa as q
-from assist.service.logstore.base import MessageRecord, SqlLogStore
 from tests.qa.conftest import BACKENDS, PG_URL, fixture_entries, pg_reachable
 
 SMALL = SeedConfig(messages=300, start=1_750_000_000.0, days=3.0, seed=3)
@@ -60,7 +59,7 @@ def run(*args: str) -> str:
 def test_export_csv_and_jsonl_with_labels(cli_store) -> None:
     args, store = cli_store
     [newest] = store.query_messages(MessageQuery(limit=1))
-    q.add_label(store, 1.0, newest.id, "missing_entry", None, "电话13812345678要新话术", "qa-x")
+    review.add_label(store, 1.0, newest.id, "missing_entry", None, "电话13812345678要新话术", "qa-x")
     rows = list(csv.DictReader(io.StringIO(run("qa", "export", "--format", "csv", *args))))
     assert len(rows) == SMALL.messages
     assert rows[0]["id"] == str(newest.id) and rows[0]["label"] == "missing_entry"

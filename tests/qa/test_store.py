@@ -6,10 +6,9 @@ from collections import Counter
 
 import pytest
 
+from assist.logstore import MessageQuery, review
+from assist.logstore.base import SqlLogStore
 from assist.qa.metrics import compute_metrics, format_report, percentile
-from assist.service.logstore import MessageQuery
-from assist.service.logstore import qa as q
-from assist.service.logstore.base import SqlLogStore
 from tests.qa.conftest import SEED, fixture_entries
 
 END = SEED.start + SEED.days * 86400 + 86400
@@ -115,22 +114,22 @@ def test_metrics_cover_the_whole_days_the_range_touches(seeded, seed_data) -> No
 
 
 def test_labels_are_stored_masked_and_listed(empty_store) -> None:
-    from assist.service.logstore.base import MessageRecord
+    from assist.logstore.base import MessageRecord
 
     empty_store.write_messages([MessageRecord(ts=100.0, conversation_id="c", message_id="m1",
                                               agent="a", text="尺码怎么选")])
     [row] = empty_store.query_messages(MessageQuery())
-    first = q.add_label(empty_store, 200.0, row.id, "wrong_entry", "size-advice",
+    first = review.add_label(empty_store, 200.0, row.id, "wrong_entry", "size-advice",
                         "买家留了电话 13812345678", "qa-1")
-    second = q.add_label(empty_store, 300.0, row.id, "right", None, "", "qa-2")
+    second = review.add_label(empty_store, 300.0, row.id, "right", None, "", "qa-2")
     assert first and second and "13812345678" not in first.note and "[手机号]" in first.note
-    labels = q.labels_for(empty_store, [row.id])
+    labels = review.labels_for(empty_store, [row.id])
     assert [(x.label, x.entry_id, x.author) for x in labels[row.id]] == [
         ("wrong_entry", "size-advice", "qa-1"), ("right", None, "qa-2")]
-    assert q.add_label(empty_store, 1.0, 999999, "right", None, "", "qa") is None
+    assert review.add_label(empty_store, 1.0, 999999, "right", None, "", "qa") is None
     with pytest.raises(ValueError, match="label must be one of"):
-        q.add_label(empty_store, 1.0, row.id, "great", None, "", "qa")
-    assert dict(q.label_counts(empty_store, 0, 1000)) == {"wrong_entry": 1, "right": 1}
+        review.add_label(empty_store, 1.0, row.id, "great", None, "", "qa")
+    assert dict(review.label_counts(empty_store, 0, 1000)) == {"wrong_entry": 1, "right": 1}
 
 
 # ---- query plans: every page query is an index walk, never a table scan or a sort -------------

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from assist.logstore import FeedbackRecord, MessageRecord, open_log_store, summaries
+from assist.logstore.base import SqlLogStore
 from assist.qa.metrics import compute_metrics
 from assist.qa.seed import SeedConfig, seed_store, synthetic_log
-from assist.service.logstore import FeedbackRecord, MessageRecord, open_log_store, summaries
-from assist.service.logstore.base import SqlLogStore
 from tests.qa.conftest import SEED, fixture_entries
 
 DAY = 86400

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from assist.risk import RiskDetector, detector_for_lists
+from assist.core.risk import RiskDetector, detector_for_lists
 
 
 @pytest.fixture(scope="session")

@@ -6,8 +6,8 @@ import base64
 
 import pytest
 
-from assist.models import Attachment
-from assist.risk.attachments import check_attachment
+from assist.core.models import Attachment
+from assist.core.risk.attachments import check_attachment
 
 
 def b64(data: bytes) -> str:

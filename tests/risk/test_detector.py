@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from assist.knowledge import Entry
-from assist.models import RISK_TYPES, Attachment
-from assist.retrieval import EntryHit
-from assist.risk import RiskConfig, build_detector, detector_for_lists
-from assist.risk.detector import REPLIES, merge
+from assist.core.knowledge import Entry
+from assist.core.models import RISK_TYPES, Attachment
+from assist.core.retrieval import EntryHit
+from assist.core.risk import RiskConfig, build_detector, detector_for_lists
+from assist.core.risk.detector import REPLIES, merge
 
 HARD_NEGATIVES = [
     "https://item.taobao.com/item.htm?id=652371881230 这个还有货吗",

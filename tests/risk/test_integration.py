@@ -10,12 +10,13 @@ import yaml
 from click.testing import CliRunner
 
 from assist.cli import main
-from assist.engine import Engine, Message, open_engine
-from assist.index import LISTS_DIR, load_index
-from assist.knowledge import load_knowledge
-from assist.models import RISK_TYPES, Attachment
-from assist.risk import RiskDetector, build_detector
-from indexer.build import build_index
+from assist.core.engine import Engine, Message, open_engine
+from assist.core.index.build import build_index
+from assist.core.index.format import LISTS_DIR
+from assist.core.index.load import load_index
+from assist.core.knowledge import load_knowledge
+from assist.core.models import RISK_TYPES, Attachment
+from assist.core.risk import RiskDetector, build_detector
 
 REPO = Path(__file__).resolve().parents[2]
 

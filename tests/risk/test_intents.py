@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from assist.risk.intents import match_intents
-from assist.risk.text import fold
+from assist.core.risk.intents import match_intents
+from assist.core.risk.text import fold
 
 
 def types(text: str) -> set[str]:
@@ -79,7 +79,7 @@ def test_innocent_lookalike_does_not_fire(kind: str, text: str) -> None:
 
 
 def test_every_risk_type_has_cases() -> None:
-    from assist.models import RISK_TYPES
+    from assist.core.models import RISK_TYPES
 
     assert set(CASES) | {"phishing_link", "malicious_file"} == set(RISK_TYPES)
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from assist.risk.lists import ALLOW_FILE, BLOCK_FILE, HostList, load_lists, parse_line
+from assist.core.risk.lists import ALLOW_FILE, BLOCK_FILE, HostList, load_lists, parse_line
 
 
 @pytest.mark.parametrize("line, host", [
@@ -49,7 +49,7 @@ def test_builtin_platform_domains_always_allowed(tmp_path: Path) -> None:
 
 
 def test_admin_lists_extend_the_defaults(tmp_path: Path, detector) -> None:
-    from assist.risk import detector_for_lists
+    from assist.core.risk import detector_for_lists
 
     (tmp_path / ALLOW_FILE).write_text("myshop-partner.com\n", encoding="utf-8")
     (tmp_path / BLOCK_FILE).write_text("0.0.0.0 quiet-phish.com\n||other-phish.net^\n",

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from assist.risk.markup import find_markup
-from assist.risk.text import fold
+from assist.core.risk.markup import find_markup
+from assist.core.risk.text import fold
 
 
 @pytest.mark.parametrize("text, code", [

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from assist.risk.lists import load_lists
-from assist.risk.text import fold
-from assist.risk.urls import LinkChecker, skeleton
+from assist.core.risk.lists import load_lists
+from assist.core.risk.text import fold
+from assist.core.risk.urls import LinkChecker, skeleton
 
 CHECKER = LinkChecker(load_lists(None))
 

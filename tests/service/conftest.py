@@ -15,10 +15,11 @@ import pytest
 import uvicorn
 import websockets
 
-from assist.config import Settings
-from assist.engine import Engine
-from assist.service import Services, create_app
+from assist.core.engine import Engine
+from assist.core.settings import Settings
+from assist.service.app import create_app
 from assist.service.auth import TokenStore
+from assist.service.services import Services
 
 AGENT, ADMIN, QA = "agent-secret-1", "admin-secret-1", "qa-secret-1"
 TOKENS = [f"{AGENT}:agent", f"{ADMIN}:admin", f"{QA}:qa"]

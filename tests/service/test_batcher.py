@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from assist.embedders import Embedder
-from assist.engine import Engine, Message, open_engine
-from assist.models import Attachment, SuggestResult
+from assist.core.embedders import Embedder
+from assist.core.engine import Engine, Message, open_engine
+from assist.core.index.build import build_index
+from assist.core.models import Attachment, SuggestResult
+from assist.core.textnorm import normalise
 from assist.service.batcher import Batcher
-from assist.textnorm import normalise
-from indexer.build import build_index
 
 GREETING = "在吗"
 

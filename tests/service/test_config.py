@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from assist.config import Settings, load_settings
-from assist.engine import open_engine
-from assist.retrieval import RetrievalConfig
-from assist.risk import RiskConfig
+from assist.core.engine import open_engine
+from assist.core.retrieval import RetrievalConfig
+from assist.core.risk import RiskConfig
+from assist.core.settings import Settings, load_settings
 
 DOC = (Path(__file__).parent.parent.parent / "docs" / "configuration.md").read_text(encoding="utf-8")
 

@@ -1,7 +1,7 @@
 import gc
 
-from assist.engine import Engine
-from assist.service.heap import refreeze, warm_and_freeze
+from assist.core.engine import Engine
+from assist.service.warmup import refreeze, warm_and_freeze
 
 
 def test_warm_up_loads_the_model_and_freezes_the_heap(small_engine: Engine) -> None:

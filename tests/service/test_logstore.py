@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from assist.service.logstore import (
+from assist.logstore import (
     FeedbackRecord,
     LogStore,
     LogWriter,
@@ -19,7 +19,7 @@ from assist.service.logstore import (
     MessageRecord,
     open_log_store,
 )
-from assist.service.masking import mask
+from assist.logstore.masking import mask
 from tests.service.conftest import message, recv, send, stop_server
 
 PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
@@ -142,7 +142,7 @@ def test_masking(raw: str, masked: str) -> None:
 async def test_acknowledged_messages_survive_clean_shutdown(make_server, tmp_path: Path,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     """Stop the server right after the acks, with the store lagging: the queue drains first."""
-    from assist.service.logstore.sqlite import SqliteLogStore
+    from assist.logstore.sqlite import SqliteLogStore
 
     def slow_write(self, records):  # a store that lags behind the reply path
         time.sleep(0.02)

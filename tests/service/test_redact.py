@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from assist.service.redact import TokenRedactingFilter, install, redact
+from assist.service.access_log import TokenRedactingFilter, install, redact
 
 
 def _record(msg: str, *args: object) -> logging.LogRecord:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from assist.engine import Engine
+from assist.core.engine import Engine
 from tests.service.conftest import AGENT, RunningServer, service_settings, start_server, stop_server
 
 REPO = Path(__file__).resolve().parents[2]

@@ -229,8 +229,8 @@ def test_several_risks_keep_the_replies_in_view(page: Any, server: RunningServer
     assert banners.nth(1).evaluate("e => e.open")
 
 
-@pytest.mark.skipif(importlib.util.find_spec("assist.risk") is None,
-                    reason="assist.risk (the risk detector, issue 4) is not in the tree yet")
+@pytest.mark.skipif(importlib.util.find_spec("assist.core.risk") is None,
+                    reason="assist.core.risk (the risk detector, issue 4) is not in the tree yet")
 def test_phishing_link_shows_red_banner(page: Any, server: RunningServer) -> None:
     """The real detector, end to end: a phishing link gets a red (block) banner, never a link."""
     sidebar = open_console(page, server)

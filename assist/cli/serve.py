@@ -1,0 +1,114 @@
+"""``assist serve``, ``assist reindex`` and ``assist token``: the service's commands."""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import click
+
+from assist.cli.common import data_option, index_option, knowledge_option, setting_option
+from assist.core.engine import build_for, open_or_build
+from assist.core.index.load import IndexLoadError
+from assist.core.knowledge import KnowledgeError
+from assist.core.settings import load_settings
+
+log = logging.getLogger(__name__)
+
+
+@click.command()
+@knowledge_option
+@index_option
+@data_option
+@setting_option("host")
+@setting_option("port")
+@setting_option("log_store")
+def serve(knowledge: Path | None, index: Path | None, data: Path | None, host: str | None,
+          port: int | None, log_store: str | None) -> None:
+    """Run the suggestion service (websocket /ws, HTTP API, widget) under uvicorn."""
+    import uvicorn
+
+    from assist.core.blas import limit_blas_threads
+    from assist.service.app import create_app
+    from assist.service.auth import AuthConfigError, build_tokens
+    from assist.service.warmup import warm_and_freeze
+
+    try:
+        settings = load_settings(knowledge=knowledge, index=index, data=data, host=host, port=port,
+                                 log_store=log_store)
+        tokens, dev = build_tokens(settings.tokens, settings.dev, settings.data)
+        limit_blas_threads(1)  # before the engine exists; see assist/blas.py
+        engine = open_or_build(settings)
+        warm_and_freeze(engine)
+    except (KnowledgeError, IndexLoadError, AuthConfigError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    base = f"http://{settings.host}:{settings.port}"
+    if dev:
+        click.echo(f"dev mode: no tokens configured; admin token (kept in {settings.data / 'dev-token'}):\n"
+                   f"  {dev}\n  agent console: {base}/agent?token={dev}", err=True)
+    click.echo(f"serving index {engine.version} on {base} (API docs at {base}/docs)", err=True)
+    app = create_app(settings, engine=engine, tokens=tokens)
+    # ws_max_size: frames far beyond the text limit are cut off by the protocol layer (close 1009).
+    # No permessage-deflate: frames are small and compressing them was the largest single cost
+    # of the event loop under load.
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info",
+                ws_max_size=max(1 << 20, settings.max_text_bytes * 8), ws_per_message_deflate=False,
+                timeout_graceful_shutdown=15)
+
+
+@click.command()
+@knowledge_option
+@index_option
+@data_option
+@click.option("--url", envvar="ASSIST_URL", default=None,
+              help="A running service to hot-swap (it rebuilds itself) [env ASSIST_URL].")
+@click.option("--token", envvar="ASSIST_TOKEN", default=None,
+              help="Admin token for --url [env ASSIST_TOKEN; default: the dev token in the data dir].")
+def reindex(knowledge: Path | None, index: Path | None, data: Path | None, url: str | None,
+            token: str | None) -> None:
+    """Rebuild the index from the knowledge folder (with --url: in the running service, hot)."""
+    settings = load_settings(knowledge=knowledge, index=index, data=data)
+    if url is None:
+        try:
+            summary = build_for(settings)
+        except KnowledgeError as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(str(summary))
+        return
+    if token is None and (settings.data / "dev-token").is_file():
+        token = (settings.data / "dev-token").read_text(encoding="utf-8").strip()
+    request = urllib.request.Request(url.rstrip("/") + "/api/admin/reindex", method="POST",
+                                     headers={"Authorization": f"Bearer {token or ''}"})
+    try:
+        with urllib.request.urlopen(request, timeout=600) as response:
+            result = json.load(response)
+    except urllib.error.HTTPError as exc:
+        body = exc.read().decode("utf-8", "replace")
+        if exc.code == 422:
+            errors = json.loads(body).get("errors", [])
+            raise click.ClickException("knowledge folder has errors; the old index keeps serving:\n  "
+                                       + "\n  ".join(errors)) from exc
+        raise click.ClickException(f"{url} answered {exc.code}: {body}") from exc
+    except urllib.error.URLError as exc:
+        raise click.ClickException(f"cannot reach {url}: {exc.reason}") from exc
+    click.echo(f"index {result['index_version']} live ({result['entries']} entries, "
+               f"{'unchanged' if result['unchanged'] else 'rebuilt'} in {result['seconds']:.1f}s)")
+
+
+@click.command()
+@click.argument("role", type=click.Choice(["agent", "admin", "qa"]))
+def token(role: str) -> None:
+    """Generate a token for ROLE; prints the secret and the hashed line for the config file."""
+    from assist.service.auth import hash_token
+
+    secret = secrets.token_urlsafe(24)
+    click.echo(f"token:        {secret}\nconfig entry: sha256:{hash_token(secret)}:{role}")
+
+
+def register(group: click.Group) -> None:
+    for command in (serve, reindex, token):
+        group.add_command(command)

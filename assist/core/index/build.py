@@ -1,0 +1,169 @@
+"""knowledge folder → vectors → FAISS index directory, atomically and incrementally."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import shutil
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from assist.core.embedders import Embedder
+from assist.core.index import ann, classifier
+from assist.core.index.cache import VectorCache
+from assist.core.index.classifier import ClassifierConfig
+from assist.core.index.format import (
+    FORMAT_VERSION,
+    LISTS_DIR,
+    Manifest,
+    Row,
+    VersionFiles,
+    is_complete,
+    point_current,
+    write_version,
+)
+from assist.core.knowledge import Entry, Knowledge, load_knowledge
+from assist.core.textnorm import normalise
+
+log = logging.getLogger(__name__)
+BATCH_SIZE = 64
+KEEP_VERSIONS = 3  # old versions stay briefly so a reader that just read CURRENT can finish
+
+
+@dataclass(frozen=True)
+class BuildSummary:
+    version: str
+    path: Path
+    entries: int
+    vectors: int
+    embedded: int  # texts embedded in this build (the rest came from the cache)
+    seconds: float
+    unchanged: bool
+
+    def __str__(self) -> str:
+        state = "unchanged" if self.unchanged else "built"
+        return (f"index {self.version} {state}: {self.entries} entries, {self.vectors} vectors "
+                f"({self.embedded} newly embedded, the rest from cache) "
+                f"in {self.seconds:.1f}s -> {self.path}")
+
+
+def background_texts() -> list[str]:
+    """Generic off-topic chat used as a rejection class (see data/background.txt beside this module)."""
+    raw = resources.files("assist.core.index").joinpath("data/background.txt").read_text("utf-8")
+    return [line.strip() for line in raw.splitlines() if line.strip() and not line.startswith("#")]
+
+
+def entry_rows(entries: list[Entry]) -> list[Row]:
+    """The texts embedded per entry: every example question, the title, a policy's text."""
+    rows: list[Row] = []
+    for i, entry in enumerate(entries):
+        fields = [("question", q) for q in entry.questions]
+        if entry.title:
+            fields.append(("title", entry.title))
+        if entry.kind == "policy" and entry.text:
+            fields.append(("text", entry.text))
+        for name, text in fields:
+            norm = normalise(text).text
+            if norm:
+                rows.append(Row(entry=i, field=name, text=text, norm=norm))
+    return rows
+
+
+def host_lists(knowledge_dir: Path) -> dict[str, bytes]:
+    """The link checker's host lists (knowledge/lists/*.txt), copied into each version."""
+    folder = Path(knowledge_dir) / LISTS_DIR
+    return {p.name: p.read_bytes() for p in sorted(folder.glob("*.txt")) if p.is_file()}
+
+
+def _version(knowledge: Knowledge, embedder: Embedder, background: list[str],
+             lists: dict[str, bytes], classifier_config: ClassifierConfig) -> str:
+    digest = hashlib.sha256()
+    for part in (str(FORMAT_VERSION), embedder.name, knowledge.content_hash(),
+                 classifier_config.model_dump_json(), *background):
+        digest.update(part.encode("utf-8") + b"\0")
+    for name, data in lists.items():  # a list edit alone makes a new version
+        digest.update(name.encode("utf-8") + b"\0" + hashlib.sha256(data).digest())
+    return digest.hexdigest()[:16]
+
+
+def _embed_cached(texts: list[str], embedder: Embedder, cache: VectorCache,
+                  progress: bool) -> tuple[np.ndarray, int]:
+    missing = sorted({t for t in texts if cache.get(t) is None})
+    bar = tqdm(total=len(missing), desc="embedding", unit="text",
+               disable=not progress or len(missing) < 2 * BATCH_SIZE)
+    for start in range(0, len(missing), BATCH_SIZE):
+        batch = missing[start:start + BATCH_SIZE]
+        for text, vector in zip(batch, embedder.encode(batch), strict=True):
+            cache.put(text, vector)
+        bar.update(len(batch))
+    bar.close()
+    vectors = np.stack([cache.get(t) for t in texts]) if texts else np.zeros((0, embedder.dim))
+    return np.ascontiguousarray(vectors, dtype=np.float32), len(missing)
+
+
+def build_index(knowledge_dir: Path, out_dir: Path, embedder: Embedder,
+                progress: bool = True,
+                classifier_config: ClassifierConfig | None = None) -> BuildSummary:
+    """Validate, embed and write a new index version; the live one is untouched on failure."""
+    classifier_config = classifier_config or ClassifierConfig()
+    started = time.perf_counter()
+    knowledge = load_knowledge(knowledge_dir)  # raises KnowledgeError before anything is written
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    background = background_texts()
+    lists = host_lists(knowledge_dir)
+    version = f"v-{_version(knowledge, embedder, background, lists, classifier_config)}"
+    rows = entry_rows(knowledge.entries)
+    final = out_dir / version
+    if is_complete(final):
+        point_current(out_dir, version)
+        return BuildSummary(version, final, len(knowledge.entries), len(rows), 0,
+                            time.perf_counter() - started, unchanged=True)
+
+    cache = VectorCache(out_dir / ".cache", embedder.name, embedder.dim)
+    norm_background = [normalise(t).text for t in background]
+    vectors, embedded = _embed_cached([r.norm for r in rows] + norm_background, embedder,
+                                      cache, progress)
+    entry_vectors, background_vectors = vectors[: len(rows)], vectors[len(rows):]
+    index = ann.build(entry_vectors)
+    model = classifier.train(entry_vectors, np.array([r.entry for r in rows], dtype=np.int64),
+                             len(knowledge.entries), classifier_config)
+    if model is None:
+        log.info("entry classifier skipped (%d rows x %d entries is over its budget)",
+                 len(rows), len(knowledge.entries))
+    kinds: dict[str, int] = {}
+    for entry in knowledge.entries:
+        kinds[entry.kind] = kinds.get(entry.kind, 0) + 1
+    manifest = Manifest(
+        version=version, embedder=embedder.name, dim=embedder.dim,
+        ann=ann.choose_kind(len(rows)), built_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        knowledge_hash=knowledge.content_hash(), entries=len(knowledge.entries),
+        vectors=len(rows), kinds=kinds,
+    )
+
+    final = write_version(out_dir, version, VersionFiles(
+        manifest=manifest, entries=knowledge.entries, rows=rows, vectors=index,
+        background=background_vectors, classifier=model, lists=lists))
+    point_current(out_dir, version)
+    cache.save([r.norm for r in rows] + norm_background)
+    _prune(out_dir, keep=version)
+    summary = BuildSummary(version, final, len(knowledge.entries), len(rows), embedded,
+                           time.perf_counter() - started, unchanged=False)
+    log.info("%s", summary)
+    return summary
+
+
+def _prune(out_dir: Path, keep: str) -> None:
+    versions = sorted((p for p in out_dir.glob("v-*") if p.is_dir() and p.name != keep),
+                      key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in versions[KEEP_VERSIONS - 1:]:
+        shutil.rmtree(old, ignore_errors=True)
+    for stale in out_dir.glob(".tmp-*"):
+        if time.time() - stale.stat().st_mtime > 3600:  # a crashed build's leftovers
+            shutil.rmtree(stale, ignore_errors=True)

@@ -1,0 +1,194 @@
+"""Which templates fit this message? Embedding search, lexical re-scoring, off-topic gating.
+
+Similarity is per entry (its best-matching row wins); the ranking blends it with the entry
+classifier's probability (assist/classifier.py), which separates neighbouring entries better
+than any single nearest example. A message gets suggestions only if it has
+content (not just a link, number or emoji), its best entry clears an absolute floor, and it is
+closer to that entry than to the small-talk background by a margin: one threshold alone lets
+acknowledgements through or drops real questions. Acknowledgements and goodbyes are handled by
+courtesy entries: when one wins, it is the only suggestion.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from pydantic import BaseModel
+
+from assist.core.embedders import Embedder
+from assist.core.index import ann
+from assist.core.index.load import LoadedIndex
+from assist.core.knowledge import Entry
+from assist.core.models import PolicySnippet, ScriptSuggestion
+from assist.core.textnorm import Normalised, normalise
+
+
+class RetrievalConfig(BaseModel):
+    """Tuning knobs, calibrated with benchmarks/quality.py on the shipped knowledge base."""
+
+    top_k: int = 3
+    max_policies: int = 2
+    candidates: int = 24  # rows fetched from FAISS before per-entry aggregation (48: same recall)
+    lexical_weight: float = 0.3  # share of character-overlap in the score
+    min_score: float = 0.45
+    background_margin: float = 0.02
+    policy_min_score: float = 0.5
+    risk_min_score: float = 0.6
+    relative_cutoff: float = 0.2  # runners-up whose similarity is this far below the best go
+    # score = (similarity + w * classifier probability) / (1 + w); gates use similarity only
+    classifier_weight: float = 0.5
+
+
+@dataclass(frozen=True)
+class EntryHit:
+    entry: Entry
+    score: float  # what ranks: similarity blended with the classifier's probability
+    similarity: float  # cosine blended with character overlap, for the on-topic gates
+    cosine: float
+    matched: str
+
+
+@dataclass
+class Retrieval:
+    """Internal result: what the engine turns into a SuggestResult."""
+
+    normalised: Normalised
+    scripts: list[EntryHit] = field(default_factory=list)
+    policies: list[EntryHit] = field(default_factory=list)
+    risk_matches: list[EntryHit] = field(default_factory=list)
+
+    def script_suggestions(self) -> list[ScriptSuggestion]:
+        return [ScriptSuggestion(id=h.entry.id, category=h.entry.category,
+                                 title=h.entry.display_title, reply=h.entry.reply or "",
+                                 score=round(h.score, 4), matched=h.matched)
+                for h in self.scripts]
+
+    def policy_snippets(self) -> list[PolicySnippet]:
+        return [PolicySnippet(id=h.entry.id, category=h.entry.category,
+                              title=h.entry.display_title, text=h.entry.text or "",
+                              score=round(h.score, 4))
+                for h in self.policies]
+
+
+def _grams(text: str) -> frozenset[str]:
+    chars = [c for c in text if not c.isspace()]
+    return frozenset(chars) | {a + b for a, b in zip(chars, chars[1:], strict=False)}
+
+
+def _dice(q: frozenset[str], c: frozenset[str]) -> float:
+    return 2 * len(q & c) / (len(q) + len(c)) if q and c else 0.0
+
+
+def lexical_overlap(query: str, candidate: str) -> float:
+    """Dice overlap of character unigrams+bigrams: robust to Chinese word boundaries."""
+    return _dice(_grams(query), _grams(candidate))
+
+
+class Retriever:
+    """Ranks knowledge entries for messages against one loaded index."""
+
+    def __init__(self, index: LoadedIndex, embedder: Embedder,
+                 config: RetrievalConfig | None = None) -> None:
+        self.index = index
+        self.embedder = embedder
+        self.config = config or RetrievalConfig()
+        # Row n-grams and entry numbers once per index, not once per candidate per message: the
+        # lexical re-score is pure Python and otherwise dominates the time after embedding.
+        self._row_grams = [_grams(row.norm) for row in index.rows]
+        self._row_entry = [row.entry for row in index.rows]
+        # The background as a FAISS index: numpy's product spreads over every BLAS thread, and
+        # under load their spin-waiting cost ~100 us per message (FAISS runs single-threaded).
+        self._background = ann.build(index.background, "flat") if len(index.background) else None
+
+    def suggest(self, text: str) -> Retrieval:
+        return self.suggest_many([text])[0]
+
+    def suggest_many(self, texts: Sequence[str]) -> list[Retrieval]:
+        """Batch API: one embedder call, one FAISS search, one background product per batch."""
+        prepared = [normalise(t) for t in texts]
+        content = [p for p in prepared if p.has_content]
+        if not content:
+            return [Retrieval(p) for p in prepared]
+        vectors = self.embedder.encode([p.text for p in content])
+        scores, ids = ann.search(self.index.ann, vectors, self.config.candidates)
+        background = self._background_scores(vectors)
+        probabilities = self._probabilities(vectors)
+        ranked = iter([self._rank(p, s, i, b, pr) for p, s, i, b, pr
+                       in zip(content, scores.tolist(), ids.tolist(), background, probabilities,
+                              strict=True)])
+        return [next(ranked) if p.has_content else Retrieval(p) for p in prepared]
+
+    def _background_scores(self, vectors: np.ndarray) -> list[float]:
+        """Each vector's highest cosine to the small-talk background (-1 without one)."""
+        if self._background is None:
+            return [-1.0] * len(vectors)
+        return ann.search(self._background, vectors, 1)[0][:, 0].tolist()
+
+    def _probabilities(self, vectors: np.ndarray) -> np.ndarray | list[None]:
+        classifier = self.index.classifier
+        if classifier is None or self.config.classifier_weight <= 0:
+            return [None] * len(vectors)
+        return classifier.probabilities(vectors)
+
+    def _rank(self, message: Normalised, scores: list[float], ids: list[int],
+              background: float, probabilities: np.ndarray | None) -> Retrieval:
+        weight = self.config.lexical_weight
+        query = _grams(message.text)
+        row_entry, row_grams = self._row_entry, self._row_grams
+        best: dict[int, tuple[float, float, int]] = {}  # entry -> (score, cosine, row) of its best row
+        for cosine, row_id in zip(scores, ids, strict=True):
+            if row_id < 0:
+                continue
+            entry = row_entry[row_id]
+            current = best.get(entry)
+            semantic = (1 - weight) * cosine
+            if current is not None and semantic + weight <= current[0]:
+                continue  # even a perfect lexical match could not beat this entry's best row
+            score = semantic + weight * _dice(query, row_grams[row_id])
+            if current is None or score > current[0]:
+                best[entry] = (score, cosine, row_id)
+        entries, rows = self.index.entries, self.index.rows
+        blend = self.config.classifier_weight if probabilities is not None else 0.0
+        hits = [EntryHit(entries[entry],
+                         (score + blend * float(probabilities[entry])) / (1 + blend) if blend
+                         else score,
+                         score, cosine, rows[row_id].text)
+                for entry, (score, cosine, row_id) in best.items()]
+        hits.sort(key=lambda h: h.score, reverse=True)
+        return self._select(message, hits, background)
+
+    def _select(self, message: Normalised, hits: list[EntryHit], background: float) -> Retrieval:
+        cfg = self.config
+        result = Retrieval(message)
+        result.risk_matches = [h for h in hits if h.entry.kind == "risk"
+                               and h.cosine >= cfg.risk_min_score]
+
+        def on_topic(hit: EntryHit, floor: float) -> bool:
+            return hit.similarity >= floor and hit.cosine - background >= cfg.background_margin
+
+        scripts = [h for h in hits if h.entry.kind == "script" and on_topic(h, cfg.min_score)]
+        if scripts and scripts[0].entry.is_courtesy:
+            result.scripts = scripts[:1]
+            return result  # an acknowledgement: no product answers or policies
+        scripts = [h for h in scripts if not h.entry.is_courtesy]
+        if scripts:
+            result.scripts = scripts[:1] + self._alternatives(hits, scripts)
+        policies = [h for h in hits if h.entry.kind == "policy"
+                    and on_topic(h, cfg.policy_min_score)]
+        result.policies = policies[: cfg.max_policies]
+        return result
+
+    def _alternatives(self, hits: list[EntryHit], on_topic: list[EntryHit]) -> list[EntryHit]:
+        """Runners-up once the message is on topic: close in similarity to the best one.
+
+        They need not clear the absolute floor themselves (the message already did), and the
+        cutoff is on similarity, not the blended score: a confident classifier must not hide
+        the near alternatives an agent needs when it is wrong.
+        """
+        cfg = self.config
+        first = on_topic[0]
+        cutoff = max(h.similarity for h in on_topic) - cfg.relative_cutoff
+        return [h for h in hits if h is not first and h.entry.kind == "script"
+                and not h.entry.is_courtesy and h.similarity >= cutoff][: cfg.top_k - 1]

@@ -1,0 +1,100 @@
+"""Settings as data: defaults < config file (ASSIST_CONFIG, TOML) < environment (ASSIST_*).
+
+Every setting is documented in docs/configuration.md (a test checks that).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
+
+from assist.core.retrieval import RetrievalConfig
+from assist.core.risk.config import RiskConfig
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ASSIST_", env_nested_delimiter="__",
+                                      extra="forbid")
+
+    knowledge: Path = Field(Path("knowledge"), description="Knowledge folder (YAML entries).")
+    index: Path = Field(Path("index"), description="Index root directory.")
+    data: Path = Field(Path("data"), description="Data directory (SQLite log, dev tokens).")
+    embedder: str = Field("use", description="'use' or 'sentence-transformers:/model/dir'.")
+    retrieval: RetrievalConfig = Field(default_factory=RetrievalConfig,
+                                       description="Retrieval tuning (see RetrievalConfig).")
+    risk: RiskConfig = Field(default_factory=RiskConfig,
+                             description="Risk detector thresholds (see docs/risk.md).")
+
+    # The service (assist serve); see docs/configuration.md.
+    host: str = Field("127.0.0.1", description="Address the service listens on.")
+    port: int = Field(8000, ge=0, le=65535, description="Port the service listens on.")
+    tokens: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Access tokens as 'TOKEN:role' or 'sha256:HEX:role' (role agent|admin|qa); "
+                    "comma-separated in the environment.")
+    dev: bool = Field(True, description="With no tokens configured, generate an admin dev token "
+                                        "(kept in the data directory) and print it at start-up.")
+    origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Browser Origins allowed on /ws besides the service's own (glob patterns).")
+    log_store: str = Field("", description="Suggestion log: '' (SQLite in the data directory), "
+                                           "'sqlite:///path.db' or 'postgresql://...'.")
+    widget_dir: Path | None = Field(None, description="Folder served at /widget/ "
+                                                      "(default: widget/ of the repository).")
+    max_text_bytes: int = Field(4096, ge=1, description="Largest customer text accepted (UTF-8 bytes).")
+    max_attachments: int = Field(10, ge=0, description="Most attachments per message.")
+    rate_per_s: float = Field(50.0, gt=0, description="Frames per second allowed per connection.")
+    rate_burst: int = Field(100, ge=1, description="Burst of frames allowed above the rate.")
+    heartbeat_s: float = Field(20.0, gt=0, description="Seconds between server pings; a connection "
+                                                       "silent for 3 intervals is dropped.")
+    send_queue: int = Field(512, ge=1, description="Frames queued to a slow client before it is dropped.")
+    batch_wait_ms: float = Field(0.0, ge=0, description="How long the first message of an idle batcher "
+                                                         "waits for others (0: batches form from the "
+                                                         "backlog while the previous one runs).")
+    batch_max: int = Field(64, ge=1, description="Most messages embedded in one call.")
+    cache_size: int = Field(20000, ge=0, description="Embeddings of repeated texts kept (LRU).")
+    result_cache_size: int = Field(4096, ge=0, description="Whole results of repeated messages kept "
+                                                           "(LRU, per index version; 0 disables).")
+
+    @field_validator("tokens", "origins", mode="before")
+    @classmethod
+    def _split_commas(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls: type[BaseSettings],
+                                   init_settings: PydanticBaseSettingsSource,
+                                   env_settings: PydanticBaseSettingsSource,
+                                   dotenv_settings: PydanticBaseSettingsSource,
+                                   file_secret_settings: PydanticBaseSettingsSource,
+                                   ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _TomlFileSource(settings_cls))
+
+
+class _TomlFileSource(PydanticBaseSettingsSource):
+    """Reads the TOML file named by ASSIST_CONFIG, if any."""
+
+    def __call__(self) -> dict[str, Any]:
+        import os
+
+        path = os.environ.get("ASSIST_CONFIG")
+        if not path:
+            return {}
+        try:
+            return tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ValueError(f"cannot read config file {path}: {exc}") from exc
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from file and environment, with CLI overrides (None means 'not given')."""
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})

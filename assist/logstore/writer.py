@@ -1,0 +1,97 @@
+"""A background thread that batches log writes, so storing never blocks the reply path.
+
+The event loop only appends to a queue. The thread takes whatever has accumulated (up to
+``batch`` records), masks and writes it in one transaction, and retries a failing store with
+backoff. ``close()`` drains everything queued before it returns: a clean shutdown loses nothing
+that was acknowledged.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+
+from assist.logstore.base import FeedbackRecord, LogStore, MessageRecord
+
+log = logging.getLogger(__name__)
+_STOP = object()
+
+
+class LogWriter:
+    def __init__(self, store: LogStore, batch: int = 500, retries: int = 5) -> None:
+        self.store = store
+        self.batch = batch
+        self.retries = retries
+        self.written = 0
+        self.dropped = 0
+        self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
+        self._unfinished = 0  # queued but not yet written (or dropped)
+        self._done = threading.Condition()
+        self._thread = threading.Thread(target=self._run, name="log-writer", daemon=True)
+        self._thread.start()
+
+    def put(self, record: MessageRecord | FeedbackRecord) -> None:
+        """Queue one record; never blocks (the lock is only held for an increment)."""
+        with self._done:
+            self._unfinished += 1
+        self._queue.put(record)
+
+    @property
+    def pending(self) -> int:
+        return self._unfinished
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Wait until everything queued so far is written (tests, shutdown)."""
+        with self._done:
+            return self._done.wait_for(lambda: self._unfinished == 0, timeout)
+
+    def close(self) -> None:
+        """Drain the queue, stop the thread and close the store."""
+        self._queue.put(_STOP)
+        self._thread.join()
+        self.store.close()
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            items = [first]
+            while len(items) < self.batch:
+                try:
+                    items.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            stop = any(item is _STOP for item in items)
+            self._write([i for i in items if i is not _STOP])
+            if stop:
+                rest = []
+                while not self._queue.empty():
+                    rest.append(self._queue.get_nowait())
+                self._write([i for i in rest if i is not _STOP])
+                return
+
+    def _write(self, items: list[object]) -> None:
+        # Messages first: feedback refers to them. Each kind is its own transaction, retried alone.
+        messages = [i for i in items if isinstance(i, MessageRecord)]
+        feedback = [i for i in items if isinstance(i, FeedbackRecord)]
+        for write, batch in ((self.store.write_messages, messages),
+                             (self.store.write_feedback, feedback)):
+            if batch:
+                self._attempt(write, batch)
+        with self._done:
+            self._unfinished -= len(items)
+            self._done.notify_all()
+
+    def _attempt(self, write: Callable[[list], None], batch: list) -> None:
+        for attempt in range(self.retries):
+            try:
+                write(batch)
+                self.written += len(batch)
+                return
+            except Exception:
+                log.exception("log store write failed (attempt %d of %d)", attempt + 1, self.retries)
+                time.sleep(min(2.0, 0.1 * 2 ** attempt))
+        self.dropped += len(batch)
+        log.error("dropped %d log records after %d failed attempts", len(batch), self.retries)
