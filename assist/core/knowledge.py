@@ -20,7 +20,7 @@ from assist.core.models import RiskType, Severity
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 COURTESY_TAG = "courtesy"
-MIN_SCRIPT_QUESTIONS = 1
+MIN_RISK_QUESTIONS = 1  # the semantic risk stage matches on examples only
 
 
 class Entry(BaseModel):
@@ -36,6 +36,11 @@ class Entry(BaseModel):
     reply: str | None = None
     text: str | None = None
     tags: list[str] = Field(default_factory=list)
+    code: str | None = Field(None, max_length=64,
+                             description="quick-phrase shortcut code of the chat tool (千牛 快捷短语编码)")
+    like: list[str] | None = Field(
+        None, description="standard-library entries this one borrows phrasings from: absent = "
+                          "linked automatically at build time, [] = no links, a list = pinned")
     risk_type: RiskType | None = None
     severity: Severity | None = None
     reason: str | None = None
@@ -52,8 +57,9 @@ class Entry(BaseModel):
         missing = [name for name in need[self.kind] if not getattr(self, name)]
         if missing:
             raise ValueError(f"kind '{self.kind}' needs non-empty: {', '.join(missing)}")
-        if self.kind in ("script", "risk") and len(self.questions) < MIN_SCRIPT_QUESTIONS:
-            raise ValueError(f"kind '{self.kind}' needs at least one example in 'questions'")
+        # A script without questions is a quick phrase: matched on its title, category and reply.
+        if self.kind == "risk" and len(self.questions) < MIN_RISK_QUESTIONS:
+            raise ValueError("kind 'risk' needs at least one example in 'questions'")
         return self
 
     @property
