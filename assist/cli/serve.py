@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import secrets
 import urllib.error
 import urllib.request
@@ -27,8 +28,10 @@ log = logging.getLogger(__name__)
 @setting_option("host")
 @setting_option("port")
 @setting_option("log_store")
+@setting_option("workers")
+@setting_option("redis")
 def serve(knowledge: Path | None, index: Path | None, data: Path | None, host: str | None,
-          port: int | None, log_store: str | None) -> None:
+          port: int | None, log_store: str | None, workers: int | None, redis: str | None) -> None:
     """Run the suggestion service (websocket /ws, HTTP API, widget) under uvicorn."""
     import uvicorn
 
@@ -36,28 +39,45 @@ def serve(knowledge: Path | None, index: Path | None, data: Path | None, host: s
     from assist.service.app import create_app
     from assist.service.auth import AuthConfigError, build_tokens
     from assist.service.warmup import warm_and_freeze
+    from assist.service.worker import SETTINGS_ENV, configure_logging, uvicorn_log_config
 
     try:
         settings = load_settings(knowledge=knowledge, index=index, data=data, host=host, port=port,
-                                 log_store=log_store)
+                                 log_store=log_store, workers=workers, redis=redis)
+        if settings.workers > 1 and not settings.redis:
+            raise ValueError(f"--workers {settings.workers} needs --redis URL (ASSIST_REDIS): the "
+                             "workers share fan-out and index versions through Redis")
         tokens, dev = build_tokens(settings.tokens, settings.dev, settings.data)
         limit_blas_threads(1)  # before the engine exists; see assist/blas.py
-        engine = open_or_build(settings)
-        warm_and_freeze(engine)
+        engine = open_or_build(settings)  # with workers: built once here, opened by each of them
+        if settings.workers == 1:
+            warm_and_freeze(engine)
     except (KnowledgeError, IndexLoadError, AuthConfigError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
     base = f"http://{settings.host}:{settings.port}"
     if dev:
         click.echo(f"dev mode: no tokens configured; admin token (kept in {settings.data / 'dev-token'}):\n"
                    f"  {dev}\n  agent console: {base}/agent?token={dev}", err=True)
-    click.echo(f"serving index {engine.version} on {base} (API docs at {base}/docs)", err=True)
-    app = create_app(settings, engine=engine, tokens=tokens)
+    click.echo(f"serving index {engine.version} on {base} (API docs at {base}/docs)"
+               + (f" with {settings.workers} workers" if settings.workers > 1 else "")
+               + (f", Redis {settings.redis_prefix!r} prefix" if settings.redis else ""), err=True)
     # ws_max_size: frames far beyond the text limit are cut off by the protocol layer (close 1009).
     # No permessage-deflate: frames are small and compressing them was the largest single cost
     # of the event loop under load.
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info",
-                ws_max_size=max(1 << 20, settings.max_text_bytes * 8), ws_per_message_deflate=False,
-                timeout_graceful_shutdown=15)
+    options = {"host": settings.host, "port": settings.port, "log_level": "info",
+               "ws_max_size": max(1 << 20, settings.max_text_bytes * 8),
+               "ws_per_message_deflate": False, "timeout_graceful_shutdown": 15}
+    if settings.workers == 1:
+        if settings.redis:  # several processes write to the same terminal: name them
+            configure_logging()
+            options["log_config"] = uvicorn_log_config()
+        uvicorn.run(create_app(settings, engine=engine, tokens=tokens), **options)
+        return
+    del engine  # each worker opens its own
+    os.environ[SETTINGS_ENV] = settings.model_dump_json()
+    configure_logging()
+    uvicorn.run("assist.service.worker:app_from_env", factory=True, workers=settings.workers,
+                log_config=uvicorn_log_config(), **options)
 
 
 @click.command()

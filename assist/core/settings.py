@@ -60,6 +60,15 @@ class Settings(BaseSettings):
     result_cache_size: int = Field(4096, ge=0, description="Whole results of repeated messages kept "
                                                            "(LRU, per index version; 0 disables).")
 
+    # Scale-out (docs/configuration.md, "Several processes and hosts").
+    workers: int = Field(1, ge=1, description="Service processes on one port (more than 1 needs redis).")
+    redis: str = Field("", description="Redis URL joining processes and hosts into one service "
+                                       "('' = this process alone).")
+    redis_prefix: str = Field("assist", min_length=1,
+                              description="Prefix of every Redis channel and key (one per service).")
+    index_poll_s: float = Field(5.0, gt=0, description="With redis: seconds between checks that this "
+                                                       "process serves the current index version.")
+
     @field_validator("tokens", "origins", mode="before")
     @classmethod
     def _split_commas(cls, value: Any) -> Any:

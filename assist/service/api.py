@@ -57,9 +57,7 @@ async def feedback(body: FeedbackRequest, request: Request,
 
 @router.get("/healthz")
 async def healthz(request: Request) -> dict[str, Any]:
-    services = services_of(request)
-    return {"status": "ok", "index_version": services.engine.version,
-            "connections": len(services.hub.connections)}
+    return services_of(request).health()
 
 
 @router.get("/api/index", response_model=IndexInfo)
@@ -87,4 +85,5 @@ async def stats(request: Request, _: Admin) -> dict[str, Any]:
             "cache_hits": s.embedder.hits,
             "cache_misses": s.embedder.misses, "log_written": s.writer.written,
             "log_pending": s.writer.pending, "log_dropped": s.writer.dropped,
-            "uptime_s": round(time.time() - s.started_at, 1)}
+            "uptime_s": round(time.time() - s.started_at, 1),
+            **({"cluster": s.cluster.health()} if s.cluster is not None else {})}

@@ -19,6 +19,8 @@ from assist.logstore import LogWriter, open_log_store
 from assist.service import access_log, api, qa_routes, static, ws
 from assist.service.auth import TokenStore, build_tokens
 from assist.service.batcher import Batcher, CachingEmbedder
+from assist.service.bus import Bus
+from assist.service.cluster import Cluster
 from assist.service.hub import Hub
 from assist.service.reindex import Reindexer
 from assist.service.services import Services
@@ -51,6 +53,10 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
                                 settings.risk))
         batcher.start()
         services.hub.start()
+        if settings.redis:
+            services.cluster = Cluster(services, Bus(settings.redis, settings.redis_prefix),
+                                       settings.index_poll_s)
+            await services.cluster.start()
         log.info("serving index %s (%d entries); log store %s", live.version,
                  len(live.index.entries), store.url)
         try:
@@ -60,6 +66,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             if services.tasks:
                 await asyncio.wait(set(services.tasks), timeout=10)
             await batcher.stop()
+            if services.cluster is not None:  # after the last frames were queued for it
+                await services.cluster.stop()
             await services.hub.stop()
             await asyncio.to_thread(services.writer.close)
             log.info("stopped; %d log records written, %d dropped", services.writer.written,

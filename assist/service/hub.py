@@ -112,6 +112,9 @@ class Hub:
         self.connections: set[Connection] = set()
         self._subscribers: dict[str, set[Connection]] = {}
         self._task: asyncio.Task[None] | None = None
+        # With several processes (assist.service.cluster): hands each conversation frame to the
+        # other processes too. None when this process serves alone.
+        self.relay: Callable[[str, str], None] | None = None
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._heartbeat(), name="heartbeat")
@@ -160,11 +163,21 @@ class Hub:
         return removed
 
     def publish(self, conversation_id: str, text: str, sender: Connection | None = None) -> int:
-        """Send a frame to the conversation's subscribers (and its sender); returns how many."""
+        """Send a frame to the conversation's subscribers (and its sender), here and in the other
+        processes; returns how many local connections got it."""
         targets = set(self._subscribers.get(conversation_id, ()))
         if sender is not None:
             targets.add(sender)
         for connection in targets:
+            connection.send(text)
+        if self.relay is not None:
+            self.relay(conversation_id, text)
+        return len(targets)
+
+    def deliver(self, conversation_id: str, text: str) -> int:
+        """A frame another process published: to this process's subscribers only."""
+        targets = self._subscribers.get(conversation_id, ())
+        for connection in list(targets):
             connection.send(text)
         return len(targets)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assist.core.engine import Engine
 from assist.core.settings import Settings
@@ -20,6 +20,9 @@ from assist.service.hub import Hub
 from assist.service.protocol import IndexUpdated
 from assist.service.reindex import Reindexer
 from assist.service.warmup import refreeze
+
+if TYPE_CHECKING:
+    from assist.service.cluster import Cluster
 
 
 @dataclass
@@ -37,6 +40,23 @@ class Services:
     reindexer: Reindexer
     started_at: float = field(default_factory=time.time)
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+    cluster: Cluster | None = None  # with redis configured: the other processes of the service
+
+    def health(self) -> dict[str, Any]:
+        """``/healthz``: this process's state; 'degraded' with the reasons when Redis is away."""
+        import os
+
+        body: dict[str, Any] = {"status": "ok", "index_version": self.engine.version,
+                                "connections": len(self.hub.connections), "pid": os.getpid()}
+        if self.cluster is not None:
+            cluster = self.cluster.health()
+            body["process"] = cluster["process"]
+            body["cluster"] = cluster
+            if not cluster["connected"]:
+                body["status"] = "degraded"
+                body["degraded"] = [f"redis: {cluster['error']}; fan-out to other processes and "
+                                    "index announcements are paused (local subscribers are served)"]
+        return body
 
     def swap_engine(self, engine: Engine) -> None:
         """Make ``engine`` live and tell every connection (batches running keep the old one)."""
