@@ -145,7 +145,9 @@ class Node:
     def children(self) -> list[int]:
         """Worker pids (uvicorn's manager's children)."""
         path = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
-        return [int(p) for p in path.read_text().split()]
+        pids = [int(p) for p in path.read_text().split()]
+        # Not multiprocessing's resource tracker, also a child of the manager.
+        return [pid for pid in pids if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()]
 
     def stop(self) -> int:
         if self.process.poll() is None:
