@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -50,6 +51,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 TOKEN = "bench-admin-token"
@@ -170,45 +172,105 @@ def free_port() -> int:
 
 
 class Server:
-    """``assist serve`` in a subprocess with a bench token and no per-connection rate limit."""
+    """``assist serve`` in a subprocess with a bench token and no per-connection rate limit.
 
-    def __init__(self, workdir: Path, knowledge: Path) -> None:
+    ``workers`` > 1 or ``redis`` join it to the other servers of the same Redis ``prefix``;
+    servers started with the same ``workdir`` share its index directory."""
+
+    def __init__(self, workdir: Path, knowledge: Path, name: str = "server", workers: int = 1,
+                 redis: str = "", prefix: str = "", log_store: str = "") -> None:
         self.port = free_port()
+        self.workers = workers
         env = {**os.environ, "ASSIST_TOKENS": f"{TOKEN}:admin", "ASSIST_DEV": "false",
                "ASSIST_RATE_PER_S": "100000", "ASSIST_RATE_BURST": "100000",
-               "ASSIST_LOG_STORE": f"sqlite:///{workdir}/log.db"}
+               "ASSIST_LOG_STORE": log_store or f"sqlite:///{workdir}/{name}-log.db"}
         command = [sys.executable, "-c", "from assist.cli import main; main()", "serve",
                    "--knowledge", str(knowledge), "--index", str(workdir / "index"),
-                   "--data", str(workdir / "data"), "--port", str(self.port)]
-        with open(workdir / "server.log", "w") as log:  # the child keeps its own handle
+                   "--data", str(workdir / f"data-{name}"), "--port", str(self.port),
+                   "--workers", str(workers)]
+        if redis:
+            command += ["--redis", redis]
+            env["ASSIST_REDIS_PREFIX"] = prefix
+        self.log_path = workdir / f"{name}.log"
+        with open(self.log_path, "w") as log:  # the child keeps its own handle
             self.process = subprocess.Popen(command, env=env, cwd=REPO, stdout=subprocess.DEVNULL,
                                             stderr=log)
         self.url = f"ws://127.0.0.1:{self.port}/ws?token={TOKEN}"
         deadline = time.monotonic() + 600  # the first start builds the index
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise SystemExit(f"server exited; see {workdir / 'server.log'}")
+                raise SystemExit(f"server exited; see {self.log_path}")
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=1):
+                if len(self.stats_by_pid()) >= workers:
                     return
             except OSError:
-                time.sleep(0.2)
+                pass
+            time.sleep(0.2)
         raise SystemExit("server did not start in time")
 
-    def stats(self) -> dict:
+    def _stats_once(self) -> dict:
         request = urllib.request.Request(f"http://127.0.0.1:{self.port}/api/admin/stats",
                                          headers={"Authorization": f"Bearer {TOKEN}"})
         with urllib.request.urlopen(request, timeout=5) as response:
             return json.load(response)
+
+    def stats_by_pid(self) -> dict[int, dict]:
+        """Each worker's counters (one port: ask until every worker has answered)."""
+        seen: dict[int, dict] = {}
+        for _ in range(20 * self.workers):
+            answer = self._stats_once()
+            seen[answer.get("pid", 0)] = answer
+            if len(seen) >= self.workers:
+                break
+        return seen
+
+    def pids(self) -> list[int]:
+        """The server and its workers (uvicorn's manager spawns them)."""
+        out, todo = [], [self.process.pid]
+        while todo:
+            pid = todo.pop()
+            out.append(pid)
+            with contextlib.suppress(OSError):
+                todo += [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+        return out
 
     def stop(self) -> None:
         self.process.terminate()
         self.process.wait(timeout=60)
 
 
+class Fleet:
+    """The servers under test: one, or several on their own ports behind one Redis."""
+
+    def __init__(self, servers: list[Server]) -> None:
+        self.servers = servers
+        self.urls = [server.url for server in servers]
+
+    def stats(self) -> dict:
+        """Counters summed over every server and worker."""
+        total: dict = {}
+        for server in self.servers:
+            for answer in server.stats_by_pid().values():
+                for key, value in answer.items():
+                    if isinstance(value, int | float) and key != "pid":
+                        total[key] = total.get(key, 0) + value
+        return total
+
+    def cpu_seconds(self) -> float:
+        return sum(cpu_seconds(pid) for server in self.servers for pid in server.pids()
+                   if Path(f"/proc/{pid}").exists())
+
+    def stop(self) -> None:
+        for server in self.servers:
+            server.stop()
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of process ``pid`` (all its threads), from /proc (Linux)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:  # it exited meanwhile
+        return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
@@ -293,7 +355,7 @@ async def paced_client(url: str, texts: list[str], interval: float, start: float
 class Job:
     """One client process's share of a phase; ``start_wall`` is shared by every process."""
 
-    url: str
+    urls: list[str]  # per connection (spread over the servers)
     texts: list[list[str]]  # per connection
     names: list[str]
     start_wall: float
@@ -307,11 +369,12 @@ async def _clients(job: Job) -> tuple[list[Latency], list[int]]:
     start = job.start_wall - time.time() + time.perf_counter()  # this process's clock
     until = start + job.seconds
     if job.interval:
-        runs = [paced_client(job.url, texts, job.interval, start + phase, until, latencies, name)
-                for texts, name, phase in zip(job.texts, job.names, job.phases, strict=True)]
+        runs = [paced_client(url, texts, job.interval, start + phase, until, latencies, name)
+                for url, texts, name, phase in zip(job.urls, job.texts, job.names, job.phases,
+                                                   strict=True)]
     else:
-        runs = [client(job.url, texts, start, until, latencies, name)
-                for texts, name in zip(job.texts, job.names, strict=True)]
+        runs = [client(url, texts, start, until, latencies, name)
+                for url, texts, name in zip(job.urls, job.texts, job.names, strict=True)]
     sent = await asyncio.gather(*runs)
     return latencies, list(sent)
 
@@ -327,7 +390,7 @@ def run_job(job: Job) -> tuple[list[Latency], list[int], float]:
     return latencies, sent, time.process_time() - cpu
 
 
-def run_phase(pool: ProcessPoolExecutor, server: Server, processes: int, connections: int,
+def run_phase(pool: ProcessPoolExecutor, server: Fleet, processes: int, connections: int,
               seconds: float, seed: int, seen: set[str], rate: float | None = None,
               mix: Mix = MIXES["questions"]) -> dict:
     """``connections`` clients spread over ``processes`` client processes; latency and CPU.
@@ -344,16 +407,16 @@ def run_phase(pool: ProcessPoolExecutor, server: Server, processes: int, connect
     prefix = "p" if rate else "c"
     shares = [range(n, connections, processes) for n in range(min(processes, connections))]
     per_connection = [texts[n * per_client:(n + 1) * per_client] for n in range(connections)]
-    jobs = [Job(server.url, [per_connection[n] for n in share],
+    jobs = [Job([server.urls[n % len(server.urls)] for n in share], [per_connection[n] for n in share],
                 [f"{prefix}{seed}-{n}" for n in share], start_wall, seconds, interval,
                 [phases[n] for n in share]) for share in shares]
     stats0 = server.stats()
     futures = [pool.submit(run_job, job) for job in jobs]
     time.sleep(max(0.0, start_wall - time.time()))
-    server_cpu = cpu_seconds(server.process.pid)
+    server_cpu = server.cpu_seconds()
     results = [f.result() for f in futures]
     elapsed = max(time.time() - start_wall, seconds)
-    server_cpu = cpu_seconds(server.process.pid) - server_cpu
+    server_cpu = server.cpu_seconds() - server_cpu
     stats = server.stats()
     timed = [x for lat, _, _ in results for x in lat]
     latencies = [ms for ms, _ in timed]
@@ -387,35 +450,122 @@ def raw_embedder(n: int, seed: int) -> float:
     return len(texts) / (time.perf_counter() - started)
 
 
-def one_run(pool: ProcessPoolExecutor, server: Server, args: argparse.Namespace, seed: int,
+def one_run(pool: ProcessPoolExecutor, server: Fleet, args: argparse.Namespace, seed: int,
             seen: set[str]) -> dict:
     mix = MIXES[args.mix]
     light = run_phase(pool, server, 1, 1, args.light_seconds, seed, seen, mix=mix)
     heavy = run_phase(pool, server, args.processes, args.connections, args.seconds, seed + 1, seen,
                       mix=mix)
-    paced = run_phase(pool, server, args.processes, args.connections, args.seconds, seed + 2, seen,
-                      args.rate, mix)
+    paced = (run_phase(pool, server, args.processes, args.connections, args.seconds, seed + 2, seen,
+                       args.rate, mix) if args.rate else None)
+    rates = args.sweep or [round(heavy["msg_per_s"] * f, -1) for f in SWEEP_FRACTIONS]
+    sweep, slo = rate_sweep(pool, server, args, seen, rates, seed + 10)
+    cross = cross_process(server, args.cross_messages, seed) if args.cross_messages else None
     raw = raw_embedder(args.raw_messages, seed)
     return {"light": light, "heavy": heavy, "paced": paced, "raw_msg_per_s": raw,
-            "ratio": heavy["msg_per_s"] / raw}
+            "ratio": heavy["msg_per_s"] / raw, "sweep": sweep, "slo_msg_per_s": slo or 0.0,
+            "slo_share": (slo or 0.0) / heavy["msg_per_s"], "cross": cross}
 
 
-def rate_sweep(pool: ProcessPoolExecutor, server: Server, args: argparse.Namespace,
-               seen: set[str]) -> None:
-    """Open-loop phases at increasing offered rates: the most this box sustains within the SLO."""
-    best, failed = None, False  # conservative: the highest rate below the first miss
-    for n, rate in enumerate(args.sweep):
+# Offered rates of the SLO sweep, as shares of the saturated throughput measured just before.
+SWEEP_FRACTIONS = (0.3, 0.45, 0.6, 0.7, 0.8, 0.9)
+
+
+def rate_sweep(pool: ProcessPoolExecutor, server: Fleet, args: argparse.Namespace,
+               seen: set[str], rates: list[float], seed: int) -> tuple[list[dict], float | None]:
+    """Open-loop phases at increasing offered rates, up to the first one outside the SLO:
+    the highest rate within it (p99 <= --slo-ms and at least 97% of the offer answered)."""
+    best, phases = None, []
+    for n, rate in enumerate(rates):
         phase = run_phase(pool, server, args.processes, args.connections, args.seconds,
-                          5000 + n, seen, rate, MIXES[args.mix])
+                          seed + n, seen, rate, MIXES[args.mix])
         ok = phase["p99_ms"] <= args.slo_ms and phase["msg_per_s"] >= 0.97 * rate
-        failed = failed or not ok
-        best = rate if not failed else best
-        print(f"offered {rate:.0f} msg/s: answered {phase['msg_per_s']:.0f}, p50 "
+        phase["within_slo"] = ok
+        phases.append(phase)
+        print(f"  offered {rate:.0f} msg/s: answered {phase['msg_per_s']:.0f}, p50 "
               f"{phase['p50_ms']:.1f} ms, p95 {phase['p95_ms']:.1f} ms, p99 {phase['p99_ms']:.1f} ms "
-              f"{'within' if ok else 'outside'} the SLO" + _cpu(phase))
-    print(f"highest offered rate with p99 <= {args.slo_ms:.0f} ms at {args.connections} connections "
-          "(it and every lower rate tried): "
-          + (f"{best:.0f} msg/s" if best else "none of those tried"))
+              f"{'within' if ok else 'outside'} the SLO" + _cpu(phase), flush=True)
+        if not ok:
+            break
+        best = rate
+    return phases, best
+
+
+async def _cross(send_url: str, subscriber_urls: list[tuple[str, bool]], n: int,
+                 seed: int) -> list[tuple[float, float]]:
+    """One sender, subscribers of its conversation on every server; per message: (ms until the
+    sender has its suggestions, ms until the slowest remote subscriber has them)."""
+    import websockets
+
+    conversation = f"x{seed}"
+    texts = make_messages(n, seed + 31)
+    arrivals: dict[str, list[float]] = {}
+    async with contextlib.AsyncExitStack() as stack:
+        sender = await stack.enter_async_context(websockets.connect(send_url, compression=None))
+        await sender.recv()
+        subscribers = []
+        for url, remote in subscriber_urls:
+            ws = await stack.enter_async_context(websockets.connect(url, compression=None))
+            await ws.recv()
+            await ws.send(json.dumps({"type": "subscribe", "conversation_ids": [conversation]}))
+            while _answer_kind(await ws.recv())[0] != "subscribed":
+                pass
+            subscribers.append((ws, remote))
+
+        async def listen(ws: Any, remote: bool) -> None:
+            async for raw in ws:
+                kind, message_id = _answer_kind(raw)
+                if kind == "suggestions" and remote and message_id:
+                    arrivals.setdefault(message_id, []).append(time.perf_counter())
+
+        listeners = [asyncio.create_task(listen(ws, remote)) for ws, remote in subscribers]
+        remotes = sum(remote for _, remote in subscribers)
+        out = []
+        for i, text in enumerate(texts):
+            message_id = f"{conversation}-{i}"
+            started = time.perf_counter()
+            await sender.send(json.dumps({"type": "customer_message", "conversation_id": conversation,
+                                          "message_id": message_id, "text": text, "attachments": []},
+                                         ensure_ascii=False))
+            while True:
+                kind, got = _answer_kind(await sender.recv())
+                if kind == "suggestions" and got == message_id:
+                    local = time.perf_counter()
+                    break
+            deadline = time.perf_counter() + 5
+            while len(arrivals.get(message_id, ())) < remotes and time.perf_counter() < deadline:
+                await asyncio.sleep(0.0005)
+            remote_arrivals = arrivals.get(message_id, [])
+            if len(remote_arrivals) == remotes:
+                out.append(((local - started) * 1000, (max(remote_arrivals) - started) * 1000))
+            await asyncio.sleep(0.02)  # light load: one message at a time
+        for task in listeners:
+            task.cancel()
+    return out
+
+
+def cross_process(server: Fleet, n: int, seed: int) -> dict | None:
+    """Delivery to subscribers on other processes, at light load.
+
+    Several servers: the sender on the first, 4 subscribers on each of the others (all remote).
+    One server with workers: 8 subscribers on its port, placed by the kernel, and the slowest
+    of them is taken as the remote one (with 2 workers, all 8 land on the sender's worker with
+    probability 1/256). One process alone: nothing to measure."""
+    if len(server.urls) > 1:
+        subscribers = [(url, True) for url in server.urls[1:] for _ in range(4)]
+    elif server.servers[0].workers > 1:
+        subscribers = [(server.urls[0], True) for _ in range(8)]
+    else:
+        return None
+    timings = asyncio.run(_cross(server.urls[0], subscribers, n, seed))
+    if not timings:
+        return None
+    local = [t[0] for t in timings]
+    remote = [t[1] for t in timings]
+    added = [r - loc for loc, r in timings]
+    return {"messages": len(timings), "local_p50_ms": percentile(local, 50),
+            "remote_p50_ms": percentile(remote, 50), "remote_p99_ms": percentile(remote, 99),
+            "added_p50_ms": percentile(added, 50), "added_p99_ms": percentile(added, 99)}
 
 
 def _cpu(phase: dict) -> str:
@@ -437,11 +587,31 @@ def show(label: str, run: dict) -> None:
     print(f"{label}: {heavy['connections']} connections, saturated: {heavy['msg_per_s']:.0f} msg/s "
           f"({heavy['messages']:.0f} messages), p50 {heavy['p50_ms']:.1f} ms, p95 {heavy['p95_ms']:.1f} ms, "
           f"p99 {heavy['p99_ms']:.1f} ms" + _cpu(heavy))
-    print(f"{label}: {paced['connections']} connections at {paced['offered_per_s']:.0f} msg/s offered: "
-          f"{paced['msg_per_s']:.0f} msg/s answered, p50 {paced['p50_ms']:.1f} ms, "
-          f"p95 {paced['p95_ms']:.1f} ms, p99 {paced['p99_ms']:.1f} ms" + _cpu(paced))
-    print(f"{label}: raw batched embedder {run['raw_msg_per_s']:.0f} msg/s; service/raw = "
-          f"{run['ratio']:.0%}")
+    if paced:
+        print(f"{label}: {paced['connections']} connections at {paced['offered_per_s']:.0f} msg/s "
+              f"offered: {paced['msg_per_s']:.0f} msg/s answered, p50 {paced['p50_ms']:.1f} ms, "
+              f"p95 {paced['p95_ms']:.1f} ms, p99 {paced['p99_ms']:.1f} ms" + _cpu(paced))
+    print(f"{label}: SLO-bounded (highest offered rate with p99 <= 50 ms, {heavy['connections']} "
+          f"connections): {run['slo_msg_per_s']:.0f} msg/s = {run['slo_share']:.0%} of saturated")
+    cross = run.get("cross")
+    if cross:
+        print(f"{label}: cross-process delivery ({cross['messages']:.0f} messages, light load): "
+              f"sender p50 {cross['local_p50_ms']:.1f} ms; remote subscriber p50 "
+              f"{cross['remote_p50_ms']:.1f} ms, p99 {cross['remote_p99_ms']:.1f} ms; added by the "
+              f"hop p50 {cross['added_p50_ms']:.2f} ms, p99 {cross['added_p99_ms']:.2f} ms")
+    print(f"{label}: raw batched embedder {run['raw_msg_per_s']:.0f} msg/s; saturated/raw = "
+          f"{run['ratio']:.0%}; server CPU per message: saturated {heavy['server_cpu_ms']:.2f} ms, "
+          f"light {light['server_cpu_ms']:.2f} ms", flush=True)
+
+
+def _median_run(runs: list[dict]) -> dict:
+    def med(key: str) -> dict | None:
+        parts = [r[key] for r in runs if r.get(key)]
+        return {k: statistics.median(p[k] for p in parts) for k in parts[0]} if parts else None
+
+    return {"light": med("light"), "heavy": med("heavy"), "paced": med("paced"), "cross": med("cross"),
+            **{k: statistics.median(r[k] for r in runs)
+               for k in ("raw_msg_per_s", "ratio", "slo_msg_per_s", "slo_share")}}
 
 
 def main() -> None:
@@ -449,8 +619,8 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--connections", type=int, default=200)
     parser.add_argument("--seconds", type=float, default=8.0, help="heavy-load phase length")
-    parser.add_argument("--rate", type=float, default=1000.0,
-                        help="total offered messages/s in the sustained-rate phase")
+    parser.add_argument("--rate", type=float, default=None,
+                        help="also a sustained-rate phase at this total offered msg/s")
     parser.add_argument("--light-seconds", type=float, default=3.0)
     parser.add_argument("--mix", choices=sorted(MIXES), default="questions",
                         help="traffic: 'questions' (17%% common repeats, the rest distinct questions) "
@@ -462,41 +632,54 @@ def main() -> None:
     parser.add_argument("--knowledge", type=Path, default=REPO / "knowledge")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON too")
     parser.add_argument("--sweep", type=lambda v: [float(x) for x in v.split(",")], default=None,
-                        metavar="R1,R2,...", help="instead of the runs: open-loop phases at these "
-                        "offered rates, and the highest one whose p99 meets --slo-ms")
-    parser.add_argument("--slo-ms", type=float, default=50.0, help="p99 target for --sweep")
+                        metavar="R1,R2,...", help="offered rates of the SLO sweep (default: 30-90%% "
+                        "of the saturated throughput just measured)")
+    parser.add_argument("--slo-ms", type=float, default=50.0, help="p99 target of the sweep")
+    parser.add_argument("--workers", type=int, default=1, help="assist serve --workers N")
+    parser.add_argument("--servers", type=int, default=1,
+                        help="assist serve processes on their own ports behind one Redis; the "
+                             "connections are spread over them")
+    parser.add_argument("--redis", default=None, help="Redis URL (default with --workers/--servers "
+                        "above 1: redis://127.0.0.1:6379/0; a fresh key prefix per run)")
+    parser.add_argument("--log-store", default="", help="log store URL of the servers (default: "
+                        "one SQLite file each)")
+    parser.add_argument("--cross-messages", type=int, default=200,
+                        help="messages of the cross-process delivery phase (0: skip)")
     args = parser.parse_args()
+    redis = args.redis or ("redis://127.0.0.1:6379/0" if args.workers > 1 or args.servers > 1 else "")
+    prefix = f"assist-load-{os.getpid()}-{random.randrange(1 << 30):x}"
 
     with tempfile.TemporaryDirectory(prefix="assist-load-") as tmp:
-        server = Server(Path(tmp), args.knowledge)
+        servers: list[Server] = []
         try:
+            for n in range(args.servers):  # one after the other: the first builds the index
+                servers.append(Server(Path(tmp), args.knowledge, f"server{n}", args.workers, redis,
+                                      prefix, args.log_store))
+            server = Fleet(servers)
+            print(f"{args.servers} server(s) x {args.workers} worker(s)"
+                  + (f", Redis {redis}" if redis else ", no Redis") + f"; {os.cpu_count()} CPUs, "
+                  f"load average {os.getloadavg()[0]:.1f} at start (other work on this machine)",
+                  flush=True)
             stats0 = server.stats()
             runs = []
             seen: set[str] = set()  # every text sent to this server: repeats are counted against it
             # spawn, not fork: after the first run this process holds the embedder's threads.
             with ProcessPoolExecutor(max(args.processes, 1), mp_context=get_context("spawn")) as pool:
-                if args.sweep:
-                    rate_sweep(pool, server, args, seen)
-                    return
                 for r in range(args.repeat):
                     runs.append(one_run(pool, server, args, 1000 * (r + 1), seen))
                     show(f"run {r + 1}", runs[-1])
             stats = server.stats()
         finally:
-            server.stop()
-    median = {
-        "light": {k: statistics.median(r["light"][k] for r in runs) for k in runs[0]["light"]},
-        "heavy": {k: statistics.median(r["heavy"][k] for r in runs) for k in runs[0]["heavy"]},
-        "paced": {k: statistics.median(r["paced"][k] for r in runs) for k in runs[0]["paced"]},
-        "raw_msg_per_s": statistics.median(r["raw_msg_per_s"] for r in runs),
-        "ratio": statistics.median(r["ratio"] for r in runs),
-    }
+            for started in servers:
+                started.stop()
+    median = _median_run(runs)
     delta = {k: stats.get(k, 0) - stats0.get(k, 0)
              for k in ("batches", "messages", "result_cache_hits", "cache_hits", "cache_misses")}
     print(f"server: {delta['messages']} messages computed in {delta['batches']} batches "
           f"(mean {delta['messages'] / max(delta['batches'], 1):.1f}), "
           f"{delta['result_cache_hits']} answered from the result cache; embedding cache hits "
-          f"{delta['cache_hits']}, misses {delta['cache_misses']}")
+          f"{delta['cache_hits']}, misses {delta['cache_misses']}; load average at the end "
+          f"{os.getloadavg()[0]:.1f}")
     if args.repeat > 1:
         show(f"median of {args.repeat}", median)
     if args.json:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
@@ -80,7 +81,7 @@ async def reindex(request: Request, _: Admin) -> Any:
 async def stats(request: Request, _: Admin) -> dict[str, Any]:
     """Counters for operators and the load benchmark."""
     s = services_of(request)
-    return {"connections": len(s.hub.connections), "batches": s.batcher.batches,
+    return {"pid": os.getpid(), "connections": len(s.hub.connections), "batches": s.batcher.batches,
             "messages": s.batcher.messages, "result_cache_hits": s.batcher.results.hits,
             "cache_hits": s.embedder.hits,
             "cache_misses": s.embedder.misses, "log_written": s.writer.written,
