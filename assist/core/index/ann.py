@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Literal
 
@@ -18,7 +19,18 @@ HNSW_EF_SEARCH = 128
 # FAISS parallelises one search over OpenMP threads whose spin-waiting, on a 2-core machine
 # shared with the embedder and the event loop, cost more than the scan itself (profiled under
 # load). Searches here are small; the service gets its parallelism from batching instead.
+# OpenMP keeps the thread count per calling thread: setting it once at import covered only the
+# importing thread, and the service searches in its embedding thread, where a libgomp worker
+# kept spinning after every search (perf, issue 13: ~1 ms of a second core per message, a
+# third of the server's CPU). So every thread that searches sets it once for itself.
 faiss.omp_set_num_threads(1)
+_single_threaded = threading.local()
+
+
+def _one_omp_thread() -> None:
+    if not getattr(_single_threaded, "done", False):
+        faiss.omp_set_num_threads(1)
+        _single_threaded.done = True
 
 
 def choose_kind(n_vectors: int) -> AnnKind:
@@ -59,6 +71,7 @@ def load(path: Path) -> faiss.Index:
 
 def search(index: faiss.Index, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Top-``k`` (scores, row ids) per query; FAISS pads short results with id -1."""
+    _one_omp_thread()
     queries = _checked(queries, index.d)
     k = max(1, min(k, index.ntotal))
     return index.search(queries, k)
