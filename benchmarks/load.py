@@ -115,7 +115,10 @@ SUFFIXES = ["", "", "", "?", "??", "呀", "啊", "~", ",谢谢", ",急", "。", 
 
 
 COMMON_SET = frozenset(COMMON)
-Latency = tuple[float, bool]  # (ms, whether the text is one of the COMMON messages)
+# (ms at the client, whether the text is one of the COMMON messages, ms the server reports:
+# from reading the frame to sending the suggestions; the rest is the network, the client's own
+# event loop and, on a shared machine, waiting for a core)
+Latency = tuple[float, bool, float]
 
 
 def make_messages(n: int, seed: int, mix: Mix = MIXES["questions"]) -> list[str]:
@@ -276,10 +279,16 @@ def cpu_seconds(pid: int) -> float:
 
 def _answer_kind(raw: str | bytes) -> tuple[str, str | None]:
     """(type, message_id) of a server frame: the client decodes just enough to time it."""
+    kind, message_id, _ = _answer(raw)
+    return kind, message_id
+
+
+def _answer(raw: str | bytes) -> tuple[str, str | None, float]:
+    """(type, message_id, server-side latency_ms or 0) of a server frame."""
     answer = json.loads(raw)
     if answer["type"] == "error":
         raise RuntimeError(f"server error: {answer}")
-    return answer["type"], answer.get("message_id")
+    return answer["type"], answer.get("message_id"), answer.get("latency_ms", 0.0)
 
 
 async def client(url: str, texts: list[str], start: float, until: float, latencies: list[Latency],
@@ -297,9 +306,10 @@ async def client(url: str, texts: list[str], start: float, until: float, latenci
             started = time.perf_counter()
             await ws.send(json.dumps(frame, ensure_ascii=False))
             while True:
-                kind, _ = _answer_kind(await ws.recv())
+                kind, _, server_ms = _answer(await ws.recv())
                 if kind == "suggestions":
-                    latencies.append(((time.perf_counter() - started) * 1000, texts[i] in COMMON_SET))
+                    latencies.append(((time.perf_counter() - started) * 1000, texts[i] in COMMON_SET,
+                                      server_ms))
                 elif kind == "ack":
                     break
             i += 1
@@ -321,10 +331,10 @@ async def paced_client(url: str, texts: list[str], interval: float, start: float
 
         async def receive() -> None:
             async for raw in ws:
-                kind, message_id = _answer_kind(raw)
+                kind, message_id, server_ms = _answer(raw)
                 if kind == "suggestions":
                     sent_at, common = sent.pop(message_id)
-                    latencies.append(((time.perf_counter() - sent_at) * 1000, common))
+                    latencies.append(((time.perf_counter() - sent_at) * 1000, common, server_ms))
                     if not sent:
                         answered.set()
 
@@ -419,8 +429,9 @@ def run_phase(pool: ProcessPoolExecutor, server: Fleet, processes: int, connecti
     server_cpu = server.cpu_seconds() - server_cpu
     stats = server.stats()
     timed = [x for lat, _, _ in results for x in lat]
-    latencies = [ms for ms, _ in timed]
-    common = [ms for ms, is_common in timed if is_common]
+    latencies = [ms for ms, _, _ in timed]
+    common = [ms for ms, is_common, _ in timed if is_common]
+    server_side = [ms for _, _, ms in timed]
     client_cpu = sum(cpu for _, _, cpu in results)
     sent_texts = [text for share, (_, sent, _) in zip(shares, results, strict=True)
                   for n, count in zip(share, sent, strict=True) for text in per_connection[n][:count]]
@@ -432,6 +443,7 @@ def run_phase(pool: ProcessPoolExecutor, server: Fleet, processes: int, connecti
             "mean_batch": computed / max(batches, 1),
             "msg_per_s": len(latencies) / elapsed, "p50_ms": percentile(latencies, 50),
             "p95_ms": percentile(latencies, 95), "p99_ms": percentile(latencies, 99),
+            "server_p50_ms": percentile(server_side, 50), "server_p99_ms": percentile(server_side, 99),
             "common_p50_ms": percentile(common, 50), "common_p99_ms": percentile(common, 99),
             "server_cpu_ms": server_cpu / n * 1000, "client_cpu_ms": client_cpu / n * 1000,
             "server_share": server_cpu / max(server_cpu + client_cpu, 1e-9)}
@@ -574,7 +586,8 @@ def _cpu(phase: dict) -> str:
 
 
 def _repeats(phase: dict) -> str:
-    return (f"; mean batch {phase['mean_batch']:.1f}; repeated texts {phase['repeat_share']:.1%}, "
+    return (f"; server-side p50 {phase['server_p50_ms']:.1f} ms, p99 {phase['server_p99_ms']:.1f} ms"
+            f"; mean batch {phase['mean_batch']:.1f}; repeated texts {phase['repeat_share']:.1%}, "
             f"answered from the result cache {phase['result_cache_share']:.1%}; "
             f"common short messages p50 {phase['common_p50_ms']:.1f} ms, "
             f"p99 {phase['common_p99_ms']:.1f} ms")
