@@ -1,16 +1,22 @@
-"""Load benchmark: concurrent websocket clients against a real ``assist serve`` over loopback.
+"""Load benchmark: concurrent websocket clients against real ``assist serve`` processes over loopback.
 
 Starts ``assist serve`` in a subprocess on the shipped knowledge (index built into a temporary
-folder, default embedder), then measures, in one run:
+folder, default embedder): one process by default, ``--workers N`` processes on one port, or
+``--servers M`` servers on their own ports behind one Redis (each may have workers), with the
+connections spread over them. Each run measures, in one go:
 
-1. raw batched embedder throughput (this process, batches of 64, the benchmark's own texts);
-2. light load: one client, one message at a time: round-trip latency p50/p95/p99;
-3. saturation: ``--connections`` clients (200), each sending its next message as soon as the
+1. light load: one client, one message at a time: round-trip latency p50/p95/p99;
+2. saturation: ``--connections`` clients (200), each sending its next message as soon as the
    last one's suggestions arrive, for ``--seconds``: the most the service sustains, and its
    latency when every client always waits (by Little's law p50 ≈ connections / throughput);
-4. sustained rate: the same connections sending on a schedule (open loop) at ``--rate`` messages
-   per second in total (1,000 by default): achieved throughput and latency at that load, which
-   is what the "1,000 msg/s at 200 connections, p99 ≤ 50 ms" target is about.
+3. the SLO sweep: the same connections sending on a schedule (open loop) at 30%, 45%, 60%,
+   70%, 80%, 90% of the saturated rate just measured (or ``--sweep R1,R2,..``), up to the first
+   rate whose p99 exceeds ``--slo-ms`` (50): the SLO-bounded throughput is the highest rate
+   within it, also given as a share of the saturated one;
+4. with several processes: cross-process delivery: one sender, subscribers of its conversation
+   on the other processes; the time the hop through Redis adds over the sender's own answer;
+5. raw batched embedder throughput (this process, batches of 64, the benchmark's own texts);
+6. optionally (``--rate``) a sustained-rate phase at that total offered rate.
 
 Traffic (``--mix``): by default ("questions") messages are varied: about one in six
 (``COMMON_SHARE``) is a common short message that real chats repeat verbatim ("在吗", "好的");
@@ -21,15 +27,17 @@ dates, cities, order numbers and phrasing variants, so fewer than 1% of them rep
 texts the server had already been sent (in that phase or an earlier one), and how many it
 answered from its result cache. Each run and phase has its own seed, so a later run does not
 replay an earlier one's texts.
-Latency is measured by the client: frame sent → suggestions received. The clients run in
-``--processes`` processes (2), each with its own event loop, so that the client side is not the
-bottleneck; the server's and the clients' CPU time per message are reported for the two
-200-connection phases (server from /proc, so Linux only).
+Latency is measured by the client: frame sent → suggestions received; the server-side part
+(the frame's ``latency_ms``) is printed next to it. The clients run in ``--processes``
+processes (2), each with its own event loop, so that the client side is not the bottleneck;
+the server's CPU time per message (all its processes and threads, from /proc, so Linux only)
+and the clients' are reported for every 200-connection phase, with the machine's load
+average (other work on a shared machine makes every latency figure noisier).
 
     python benchmarks/load.py                     # one run
     python benchmarks/load.py --repeat 3          # three runs, medians reported
-    python benchmarks/load.py --seconds 5 --connections 100 --rate 500
-    python benchmarks/load.py --sweep 100,200,400,600,800,1000   # highest rate with p99 <= 50 ms
+    python benchmarks/load.py --workers 2         # two processes on one port (system Redis)
+    python benchmarks/load.py --servers 2 --redis redis://127.0.0.1:6379/0
 """
 
 from __future__ import annotations
