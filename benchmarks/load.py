@@ -9,8 +9,8 @@ connections spread over them. Each run measures, in one go:
 2. saturation: ``--connections`` clients (200), each sending its next message as soon as the
    last one's suggestions arrive, for ``--seconds``: the most the service sustains, and its
    latency when every client always waits (by Little's law p50 ≈ connections / throughput);
-3. the SLO sweep: the same connections sending on a schedule (open loop) at 30%, 45%, 60%,
-   70%, 80%, 90% of the saturated rate just measured (or ``--sweep R1,R2,..``), up to the first
+3. the SLO sweep: the same connections sending on a schedule (open loop) at 10%, 20%, 30%,
+   45%, 60%, 70%, 80%, 90% of the saturated rate just measured (or ``--sweep R1,R2,..``), up to the first
    rate whose p99 exceeds ``--slo-ms`` (50): the SLO-bounded throughput is the highest rate
    within it, also given as a share of the saturated one;
 4. with several processes: cross-process delivery: one sender, subscribers of its conversation
@@ -192,6 +192,7 @@ class Server:
                  redis: str = "", prefix: str = "", log_store: str = "") -> None:
         self.port = free_port()
         self.workers = workers
+        self._known: dict[int, dict] = {}  # each worker's latest counters
         env = {**os.environ, "ASSIST_TOKENS": f"{TOKEN}:admin", "ASSIST_DEV": "false",
                "ASSIST_RATE_PER_S": "100000", "ASSIST_RATE_BURST": "100000",
                "ASSIST_LOG_STORE": log_store or f"sqlite:///{workdir}/{name}-log.db"}
@@ -226,14 +227,19 @@ class Server:
             return json.load(response)
 
     def stats_by_pid(self) -> dict[int, dict]:
-        """Each worker's counters (one port: ask until every worker has answered)."""
-        seen: dict[int, dict] = {}
-        for _ in range(20 * self.workers):
+        """Each worker's counters. Behind one port the kernel picks the worker (an idle one
+        takes most connections), so ask until every worker has answered this time, for up to
+        ~3 s; a worker that did not answer counts with its last known figures."""
+        fresh: set[int] = set()
+        for _ in range(max(1, 300 * (self.workers - 1))):
             answer = self._stats_once()
-            seen[answer.get("pid", 0)] = answer
-            if len(seen) >= self.workers:
+            pid = answer.get("pid", 0)
+            self._known[pid] = answer
+            fresh.add(pid)
+            if len(fresh) >= self.workers:
                 break
-        return seen
+            time.sleep(0.01)
+        return dict(self._known)
 
     def pids(self) -> list[int]:
         """The server and its workers (uvicorn's manager spawns them)."""
@@ -488,7 +494,7 @@ def one_run(pool: ProcessPoolExecutor, server: Fleet, args: argparse.Namespace, 
 
 
 # Offered rates of the SLO sweep, as shares of the saturated throughput measured just before.
-SWEEP_FRACTIONS = (0.3, 0.45, 0.6, 0.7, 0.8, 0.9)
+SWEEP_FRACTIONS = (0.1, 0.2, 0.3, 0.45, 0.6, 0.7, 0.8, 0.9)
 
 
 def rate_sweep(pool: ProcessPoolExecutor, server: Fleet, args: argparse.Namespace,
@@ -653,7 +659,7 @@ def main() -> None:
     parser.add_argument("--knowledge", type=Path, default=REPO / "knowledge")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON too")
     parser.add_argument("--sweep", type=lambda v: [float(x) for x in v.split(",")], default=None,
-                        metavar="R1,R2,...", help="offered rates of the SLO sweep (default: 30-90%% "
+                        metavar="R1,R2,...", help="offered rates of the SLO sweep (default: 10-90%% "
                         "of the saturated throughput just measured)")
     parser.add_argument("--slo-ms", type=float, default=50.0, help="p99 target of the sweep")
     parser.add_argument("--workers", type=int, default=1, help="assist serve --workers N")
