@@ -66,6 +66,14 @@ class Settings(BaseSettings):
                                        "('' = this process alone).")
     redis_prefix: str = Field("assist", min_length=1,
                               description="Prefix of every Redis channel and key (one per service).")
+    ack_after_write: bool | None = Field(None, description="Acknowledge a message only once its log "
+                                                           "record is committed (survives a killed "
+                                                           "process); default: on with redis.")
+
+    @property
+    def acks_after_write(self) -> bool:
+        """``ack_after_write``, defaulting to on when processes are joined through Redis."""
+        return bool(self.redis) if self.ack_after_write is None else self.ack_after_write
     index_poll_s: float = Field(5.0, gt=0, description="With redis: seconds between checks that this "
                                                        "process serves the current index version.")
 

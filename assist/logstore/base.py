@@ -137,10 +137,18 @@ class SqlLogStore:
         self._local = threading.local()
         self._all: list[Any] = []
         self._lock = threading.Lock()
+        # Several service processes start at once against one PostgreSQL: concurrent CREATE
+        # TABLE IF NOT EXISTS can still collide there, so the set-up is serialised.
         with self._cursor() as cur:
-            for statement in self.schema():
-                cur.execute(statement)
-        summaries.upgrade(self)
+            self._lock_schema(cur)
+        try:
+            with self._cursor() as cur:
+                for statement in self.schema():
+                    cur.execute(statement)
+            summaries.upgrade(self)
+        finally:
+            with self._cursor() as cur:
+                self._unlock_schema(cur)
 
     # ---- dialect hooks -------------------------------------------------------------------------
     def _connect(self) -> Any:
@@ -148,6 +156,13 @@ class SqlLogStore:
 
     def _insert_ids(self, cur: Any, sql: str, rows: list[tuple]) -> list[int]:
         raise NotImplementedError
+
+    def _lock_schema(self, cur: Any) -> None:
+        """Hold a lock across this store's set-up transactions (none needed by SQLite, whose
+        writers serialise on the file)."""
+
+    def _unlock_schema(self, cur: Any) -> None:
+        pass
 
     # ---- plumbing ------------------------------------------------------------------------------
     def t(self, name: str) -> str:

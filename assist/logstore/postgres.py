@@ -28,6 +28,13 @@ class PostgresLogStore(SqlLogStore):
             if not cur.nextset():
                 return ids
 
+    def _lock_schema(self, cur: Any) -> None:
+        # A session-level advisory lock: held across the set-up's several transactions.
+        cur.execute("SELECT pg_advisory_lock(hashtext(%s))", (f"assist-schema:{self.prefix}",))
+
+    def _unlock_schema(self, cur: Any) -> None:
+        cur.execute("SELECT pg_advisory_unlock(hashtext(%s))", (f"assist-schema:{self.prefix}",))
+
     def drop(self) -> None:
         """Drop this store's tables (tests use a unique prefix per run)."""
         with self._cursor() as cur:

@@ -33,11 +33,15 @@ class LogWriter:
         self._thread = threading.Thread(target=self._run, name="log-writer", daemon=True)
         self._thread.start()
 
-    def put(self, record: MessageRecord | FeedbackRecord) -> None:
-        """Queue one record; never blocks (the lock is only held for an increment)."""
+    def put(self, record: MessageRecord | FeedbackRecord,
+            on_written: Callable[[bool], None] | None = None) -> None:
+        """Queue one record; never blocks (the lock is only held for an increment).
+
+        ``on_written(stored)`` is called from the writer thread once the record's transaction
+        committed (True) or the record was dropped after its retries (False)."""
         with self._done:
             self._unfinished += 1
-        self._queue.put(record)
+        self._queue.put(record if on_written is None else _Notify(record, on_written))
 
     @property
     def pending(self) -> int:
@@ -72,26 +76,46 @@ class LogWriter:
                 self._write([i for i in rest if i is not _STOP])
                 return
 
-    def _write(self, items: list[object]) -> None:
+    def _write(self, queued: list[object]) -> None:
+        notify = [i for i in queued if isinstance(i, _Notify)]
+        items = [i.record if isinstance(i, _Notify) else i for i in queued]
         # Messages first: feedback refers to them. Each kind is its own transaction, retried alone.
         messages = [i for i in items if isinstance(i, MessageRecord)]
         feedback = [i for i in items if isinstance(i, FeedbackRecord)]
-        for write, batch in ((self.store.write_messages, messages),
-                             (self.store.write_feedback, feedback)):
+        stored = {MessageRecord: True, FeedbackRecord: True}
+        for kind, write, batch in ((MessageRecord, self.store.write_messages, messages),
+                                   (FeedbackRecord, self.store.write_feedback, feedback)):
             if batch:
-                self._attempt(write, batch)
+                stored[kind] = self._attempt(write, batch)
         with self._done:
             self._unfinished -= len(items)
             self._done.notify_all()
+        for item in notify:
+            try:
+                item.on_written(stored[type(item.record)])
+            except Exception:  # a caller's callback must not stop the writer
+                log.exception("log write callback failed")
 
-    def _attempt(self, write: Callable[[list], None], batch: list) -> None:
+    def _attempt(self, write: Callable[[list], None], batch: list) -> bool:
         for attempt in range(self.retries):
             try:
                 write(batch)
                 self.written += len(batch)
-                return
+                return True
             except Exception:
                 log.exception("log store write failed (attempt %d of %d)", attempt + 1, self.retries)
                 time.sleep(min(2.0, 0.1 * 2 ** attempt))
         self.dropped += len(batch)
         log.error("dropped %d log records after %d failed attempts", len(batch), self.retries)
+        return False
+
+
+class _Notify:
+    """A queued record whose caller wants to know when it is stored."""
+
+    __slots__ = ("record", "on_written")
+
+    def __init__(self, record: MessageRecord | FeedbackRecord,
+                 on_written: Callable[[bool], None]) -> None:
+        self.record = record
+        self.on_written = on_written

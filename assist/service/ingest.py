@@ -1,10 +1,13 @@
 """The one path every customer message takes, from the websocket or HTTP: check, suggest, fan
-out, log. Logging only queues a record (the writer thread stores it)."""
+out, log. Logging only queues a record (the writer thread stores it); with ``ack_after_write``
+the caller also waits until it is committed, so an acknowledged message survives even a killed
+process."""
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from assist.core.engine import Message
@@ -51,8 +54,11 @@ async def suggest_message(services: Services, principal: Principal, text: str,
                         scripts=result.scripts, policies=result.policies, risks=result.risks,
                         index_version=version,
                         latency_ms=round((time.perf_counter() - started) * 1000, 2), text=text)
+    stored: asyncio.Future[bool] | None = None
     if conversation_id and message_id:
         services.hub.publish(conversation_id, frame.model_dump_json(), sender)
+        if services.settings.acks_after_write:
+            stored = _stored_future()
         services.writer.put(MessageRecord(
             ts=time.time(), conversation_id=conversation_id, message_id=message_id,
             agent=principal.agent, text=text,
@@ -60,8 +66,28 @@ async def suggest_message(services: Services, principal: Principal, text: str,
             scripts=[s.model_dump() for s in result.scripts],
             policies=[p.model_dump() for p in result.policies],
             risks=[r.model_dump() for r in result.risks], latency_ms=frame.latency_ms,
-            index_version=version))
+            index_version=version), None if stored is None else _settler(stored))
+    if stored is not None and not await stored:
+        raise NotStored(f"message {message_id} could not be written to the log store")
     return frame
+
+
+class NotStored(Exception):
+    """With ``ack_after_write``: the log store refused the record, so it is not acknowledged."""
+
+
+def _stored_future() -> asyncio.Future[bool]:
+    return asyncio.get_running_loop().create_future()
+
+
+def _settler(future: asyncio.Future[bool]) -> Callable[[bool], None]:
+    """A writer-thread callback that settles ``future`` on its event loop."""
+    loop = future.get_loop()
+
+    def settle(stored: bool) -> None:
+        loop.call_soon_threadsafe(lambda: future.done() or future.set_result(stored))
+
+    return settle
 
 
 def record_feedback(services: Services, principal: Principal, frame: Feedback | FeedbackRequest) -> None:
