@@ -1,12 +1,14 @@
 """``Bus``: Redis pub/sub between the processes of one service (``redis`` package, asyncio API).
 
-Two channels under the configured prefix:
+Channels under the configured prefix:
 
-* ``<prefix>:frames``: every suggestions frame a process fans out, with the conversation id and
-  the id of the process that sent it. Each process delivers its own frames locally first and
-  ignores them when Redis echoes them back, so local subscribers get each frame once. Frames go
-  out in the order they were queued, over one connection, and Redis keeps a publisher's order,
-  so a conversation's frames arrive in order everywhere.
+* ``<prefix>:c:<conversation id>``: the suggestions frames of one conversation, with the id of
+  the process that sent them. A process subscribes to a conversation's channel while it has a
+  local subscriber there, so Redis sends each frame only to the processes that need it (the
+  cost grows with messages, not with processes × messages). Each process delivers its own
+  frames locally first and ignores them when Redis echoes them back, so local subscribers get
+  each frame once. Frames go out in the order they were queued, over one connection, and Redis
+  keeps a publisher's order, so a conversation's frames arrive in order everywhere.
 * ``<prefix>:index``: the index version a process just made live (also kept in the key
   ``<prefix>:index:current`` for processes that start later or were disconnected).
 
@@ -48,7 +50,7 @@ class Bus:
         self.url = url
         self.prefix = prefix
         self.origin = origin or process_id()
-        self.frames_channel = f"{prefix}:frames"
+        self.frames_prefix = f"{prefix}:c:"
         self.index_channel = f"{prefix}:index"
         self.index_key = f"{prefix}:index:current"
         self.lock_name = f"{prefix}:reindex-lock"
@@ -62,8 +64,12 @@ class Bus:
         self.published = self.received = self.dropped = 0
         self._client = aioredis.from_url(url, socket_connect_timeout=2, socket_timeout=None,
                                          health_check_interval=5, decode_responses=True)
-        self._outbox: asyncio.Queue[str] = asyncio.Queue(maxsize=OUTBOX)
+        self._outbox: asyncio.Queue[tuple[str, str]] = asyncio.Queue(maxsize=OUTBOX)
         self._tasks: list[asyncio.Task[None]] = []
+        # Conversations with a local subscriber, and the SUBSCRIBEs Redis has not confirmed yet.
+        self._followed: set[str] = set()
+        self._pending: dict[str, asyncio.Future[None]] = {}
+        self._pubsub: Any = None  # the listener's, while connected
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -88,7 +94,49 @@ class Bus:
                 "connected": self.up, "error": self.error,
                 "down_since": self.down_since, "published": self.published,
                 "received": self.received, "dropped": self.dropped,
-                "queued": self._outbox.qsize()}
+                "queued": self._outbox.qsize(), "conversations_followed": len(self._followed)}
+
+    # -- which conversations this process hears ---------------------------------------------
+
+    def follow(self, conversation_id: str) -> asyncio.Future[None] | None:
+        """Hear the other processes' frames for a conversation (its first local subscriber).
+
+        Returns a future that completes once Redis has confirmed the subscription (None when
+        there is nothing to wait for): the hub holds the subscriber's next frames, the
+        ``subscribed`` reply among them, until then, so a message ingested elsewhere after that
+        reply is never missed."""
+        if conversation_id in self._followed:
+            return self._pending.get(conversation_id)
+        self._followed.add(conversation_id)
+        if not self.up or self._pubsub is None:
+            return None  # subscribed with all the others on (re)connect
+        future = asyncio.get_running_loop().create_future()
+        self._pending[conversation_id] = future
+        asyncio.get_running_loop().create_task(self._command("subscribe", conversation_id))
+        return future
+
+    def unfollow(self, conversation_id: str) -> None:
+        """Its last local subscriber left."""
+        if conversation_id not in self._followed:
+            return
+        self._followed.discard(conversation_id)
+        self._settle(conversation_id)
+        if self.up and self._pubsub is not None:
+            asyncio.get_running_loop().create_task(self._command("unsubscribe", conversation_id))
+
+    async def _command(self, verb: str, conversation_id: str) -> None:
+        pubsub = self._pubsub
+        try:
+            if pubsub is not None:
+                await getattr(pubsub, verb)(self.frames_prefix + conversation_id)
+        except (RedisError, OSError) as exc:  # the listener reconnects and resubscribes
+            self._down(exc)
+            self._settle(conversation_id)
+
+    def _settle(self, conversation_id: str) -> None:
+        future = self._pending.pop(conversation_id, None)
+        if future is not None and not future.done():
+            future.set_result(None)
 
     # -- frames ------------------------------------------------------------------------------
 
@@ -101,7 +149,7 @@ class Bus:
         # first newline untouched, so no process re-encodes it.
         envelope = json.dumps([self.origin, conversation_id], ensure_ascii=False) + "\n" + text
         try:
-            self._outbox.put_nowait(envelope)
+            self._outbox.put_nowait((self.frames_prefix + conversation_id, envelope))
         except asyncio.QueueFull:
             self.dropped += 1
 
@@ -113,8 +161,8 @@ class Bus:
                 batch.append(self._outbox.get_nowait())
             try:
                 async with self._client.pipeline(transaction=False) as pipe:
-                    for envelope in batch:
-                        pipe.publish(self.frames_channel, envelope)
+                    for channel, envelope in batch:
+                        pipe.publish(channel, envelope)
                     await pipe.execute()
                 self.published += len(batch)
             except (RedisError, OSError) as exc:
@@ -127,7 +175,7 @@ class Bus:
         try:
             origin, conversation_id = json.loads(header)
         except (ValueError, TypeError):
-            log.warning("ignoring a malformed frame on %s", self.frames_channel)
+            log.warning("ignoring a malformed frame on %s*", self.frames_prefix)
             return
         if origin == self.origin:  # ours, delivered locally already
             return
@@ -180,9 +228,11 @@ class Bus:
     async def _listen(self) -> None:
         failures = 0
         while True:
-            pubsub = self._client.pubsub(ignore_subscribe_messages=True)
+            pubsub = self._client.pubsub()
             try:
-                await pubsub.subscribe(self.frames_channel, self.index_channel)
+                channels = [self.frames_prefix + c for c in self._followed]
+                await pubsub.subscribe(self.index_channel, *channels)
+                self._pubsub = pubsub
                 self._up()
                 failures = 0
                 if self.on_connect is not None:  # catch up on what was missed while away
@@ -191,10 +241,13 @@ class Bus:
                     message = await pubsub.get_message(timeout=None)
                     if message is None:
                         continue
-                    if message["channel"] == self.frames_channel:
+                    channel = message["channel"]
+                    if message["type"] == "message" and channel.startswith(self.frames_prefix):
                         self._deliver(message["data"])
-                    elif message["channel"] == self.index_channel:
+                    elif message["type"] == "message" and channel == self.index_channel:
                         await self._index_event(message["data"])
+                    elif message["type"] == "subscribe" and channel.startswith(self.frames_prefix):
+                        self._settle(channel[len(self.frames_prefix):])
             except asyncio.CancelledError:
                 raise
             except (RedisError, OSError) as exc:
@@ -205,6 +258,9 @@ class Bus:
                 log.exception("bus listener failed; reconnecting")
                 await asyncio.sleep(RETRY_S[-1])
             finally:
+                self._pubsub = None
+                for conversation_id in list(self._pending):  # resubscribed on reconnect
+                    self._settle(conversation_id)
                 with contextlib.suppress(Exception):
                     await pubsub.aclose()
 

@@ -1,7 +1,8 @@
 """``Cluster``: joins this process to the others of the service through Redis.
 
-* Fan-out: every frame the hub sends to a conversation's local subscribers is also published;
-  frames published by other processes go to this process's subscribers (``Hub.deliver``).
+* Fan-out: every frame the hub sends to a conversation's local subscribers is also published
+  on the conversation's channel; this process listens on the channels of the conversations it
+  has subscribers for, and delivers what others published there (``Hub.deliver``).
 * Index: a re-index takes the cluster lock (one build at a time across processes; a second
   request finds the build unchanged), swaps locally and announces the version. Other processes
   load the new version from the shared index directory and swap; batches in flight finish on
@@ -41,6 +42,8 @@ class Cluster:
     async def start(self) -> None:
         services, bus = self.services, self.bus
         services.hub.relay = bus.publish_frame
+        services.hub.follow = bus.follow
+        services.hub.unfollow = bus.unfollow
         bus.on_frame = services.hub.deliver
         bus.on_index = self._announced
         bus.on_connect = self._announced_maybe
@@ -53,7 +56,8 @@ class Cluster:
         log.info("cluster member %s (Redis prefix %r)", bus.origin, bus.prefix)
 
     async def stop(self) -> None:
-        self.services.hub.relay = None
+        hub = self.services.hub
+        hub.relay = hub.follow = hub.unfollow = None
         for task in (self._poll, self._adopting):
             if task is not None:
                 task.cancel()

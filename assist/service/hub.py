@@ -23,6 +23,7 @@ CLOSE_POLICY = 1008  # flood that persists after rate_limited errors
 CLOSE_TIMEOUT = 4408  # silent (dead) or too slow to read its frames
 MAX_SUBSCRIPTIONS = 1000
 CLOSE_WAIT_S = 2.0
+HOLD_S = 2.0  # longest a subscriber's frames wait for Redis to confirm a subscription
 
 
 class TokenBucket:
@@ -54,7 +55,8 @@ class Connection:
         self.refused = 0  # frames refused in a row by the rate limit
         self.last_seen = time.monotonic()
         self.closed = False
-        self._outbox: asyncio.Queue[str] = asyncio.Queue(maxsize=send_queue)
+        # Frames, and futures the writer waits for before the frames after them (see hold).
+        self._outbox: asyncio.Queue[str | asyncio.Future[None]] = asyncio.Queue(maxsize=send_queue)
         self._writer = asyncio.get_running_loop().create_task(self._write_loop())
         self._closing: asyncio.Task[None] | None = None
         self.on_close: Callable[[Connection], None] | None = None  # set by the hub
@@ -69,10 +71,22 @@ class Connection:
             log.warning("closing %s: it is not reading its frames", self.principal.agent)
             self.close(CLOSE_TIMEOUT, "too slow")
 
+    def hold(self, until: asyncio.Future[None]) -> None:
+        """Send nothing queued after this until ``until`` is done (at most HOLD_S)."""
+        if not self.closed:
+            try:
+                self._outbox.put_nowait(until)
+            except asyncio.QueueFull:
+                self.close(CLOSE_TIMEOUT, "too slow")
+
     async def _write_loop(self) -> None:
         try:
             while True:
                 text = await self._outbox.get()
+                if isinstance(text, asyncio.Future):
+                    with contextlib.suppress(Exception):
+                        await asyncio.wait_for(asyncio.shield(text), HOLD_S)
+                    continue
                 await self.websocket.send_text(text)
         except Exception:  # the peer went away mid-send; the reader notices and returns
             self.close(1011, "send failed")
@@ -115,6 +129,9 @@ class Hub:
         # With several processes (assist.service.cluster): hands each conversation frame to the
         # other processes too. None when this process serves alone.
         self.relay: Callable[[str, str], None] | None = None
+        # ... and hears a conversation from the other processes while it has a subscriber here.
+        self.follow: Callable[[str], asyncio.Future[None] | None] | None = None
+        self.unfollow: Callable[[str], None] | None = None
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._heartbeat(), name="heartbeat")
@@ -142,12 +159,17 @@ class Hub:
     def subscribe(self, connection: Connection, conversation_ids: Iterable[str]) -> list[str]:
         """Subscribe; returns the ids now subscribed (capped at MAX_SUBSCRIPTIONS)."""
         added = []
+        waits = []
         for cid in conversation_ids:
             if len(connection.subscriptions) >= MAX_SUBSCRIPTIONS:
                 break
             connection.subscriptions.add(cid)
             self._subscribers.setdefault(cid, set()).add(connection)
             added.append(cid)
+            if self.follow is not None and (wait := self.follow(cid)) is not None:
+                waits.append(wait)
+        if waits:  # the reply to this subscribe goes out once the other processes are heard
+            connection.hold(asyncio.ensure_future(asyncio.gather(*waits)))
         return added
 
     def unsubscribe(self, connection: Connection, conversation_ids: Iterable[str]) -> list[str]:
@@ -159,6 +181,8 @@ class Hub:
                 subscribers.discard(connection)
                 if not subscribers:
                     del self._subscribers[cid]
+                    if self.unfollow is not None:
+                        self.unfollow(cid)
             removed.append(cid)
         return removed
 

@@ -103,6 +103,17 @@ async def test_fan_out_across_processes_in_order_once(pair: tuple[Node, Node], l
         for connection in (agent_a, agent_b):
             with pytest.raises(TimeoutError):
                 await recv(connection, "suggestions", timeout=1.0)
+        # Redis routes by conversation: B, with no subscriber for c9, is not sent its frames.
+        received = b.health()["cluster"]["received"]
+        assert b.health()["cluster"]["conversations_followed"] == 1
+        for i in range(5):
+            await asyncio.to_thread(http_json, a.base + "/api/suggest", "POST", AGENT,
+                                    {"text": "在吗", "conversation_id": "c9", "message_id": f"n{i}"})
+        await asyncio.to_thread(http_json, a.base + "/api/suggest", "POST", AGENT,
+                                {"text": "好的", "conversation_id": "c1", "message_id": "h2"})
+        assert (await recv(agent_b, "suggestions"))["message_id"] == "h2"
+        assert b.health()["cluster"]["received"] == received + 1
+        assert (await recv(agent_a, "suggestions"))["message_id"] == "h2"
         # Feedback through B for a message ingested on A.
         await send(agent_b, type="feedback", message_id="m3", suggestion_id="s1", action="accepted")
         await recv(agent_b, "ack")
@@ -121,7 +132,7 @@ async def test_fan_out_across_processes_in_order_once(pair: tuple[Node, Node], l
                                     ).fetchone()
         return int(messages[0]), int(feedback[0])
 
-    assert wait_for(lambda: logged() == (22, 1), 10, f"log store has {logged()}")
+    assert wait_for(lambda: logged() == (28, 1), 10, f"log store has {logged()}")
     # A QA label through B on a message logged by A, read back through A.
     rows = http_json(a.base + "/api/qa/messages?since=1d&limit=50", token=QA)
     pk = next(r["id"] for r in rows["items"] if r["message_id"] == "m0")

@@ -67,6 +67,9 @@ async def test_redis_down_and_back(tmp_path: Path, knowledge: Path, log_store: s
                                     prefix, log_store))
         a, b = nodes
         assert (await _roundtrip(a, b, "c1", "before"))["message_id"] == "before"
+        # An agent on A that stays subscribed through the outage (A resubscribes on reconnect).
+        stayer = await ws(a).__aenter__()
+        await subscribed(stayer, "c-stay")
 
         redis.stop()
         for node in nodes:
@@ -91,6 +94,10 @@ async def test_redis_down_and_back(tmp_path: Path, knowledge: Path, log_store: s
             await asyncio.to_thread(wait_for, lambda n=node: n.health()["status"] == "ok", 20,
                                     "did not reconnect")
         assert (await _roundtrip(b, a, "c3", "after"))["message_id"] == "after"
+        await asyncio.to_thread(http_json, b.base + "/api/suggest", "POST", AGENT,
+                                {"text": "在吗", "conversation_id": "c-stay", "message_id": "stay"})
+        assert (await recv(stayer, "suggestions"))["message_id"] == "stay"
+        await stayer.close()
         assert all(node.process.poll() is None for node in nodes)
     finally:
         for node in nodes:
