@@ -27,7 +27,7 @@ import os
 import secrets
 import socket
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -70,6 +70,7 @@ class Bus:
         self._followed: set[str] = set()
         self._pending: dict[str, asyncio.Future[None]] = {}
         self._pubsub: Any = None  # the listener's, while connected
+        self._commands: set[asyncio.Task[None]] = set()  # (un)subscribes being sent
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -112,7 +113,7 @@ class Bus:
             return None  # subscribed with all the others on (re)connect
         future = asyncio.get_running_loop().create_future()
         self._pending[conversation_id] = future
-        asyncio.get_running_loop().create_task(self._command("subscribe", conversation_id))
+        self._spawn(self._command("subscribe", conversation_id))
         return future
 
     def unfollow(self, conversation_id: str) -> None:
@@ -122,7 +123,13 @@ class Bus:
         self._followed.discard(conversation_id)
         self._settle(conversation_id)
         if self.up and self._pubsub is not None:
-            asyncio.get_running_loop().create_task(self._command("unsubscribe", conversation_id))
+            self._spawn(self._command("unsubscribe", conversation_id))
+
+    def _spawn(self, command: Coroutine[Any, Any, None]) -> None:
+        # The loop keeps only weak references to tasks: hold them until they finish.
+        task = asyncio.get_running_loop().create_task(command)
+        self._commands.add(task)
+        task.add_done_callback(self._commands.discard)
 
     async def _command(self, verb: str, conversation_id: str) -> None:
         pubsub = self._pubsub
@@ -130,7 +137,7 @@ class Bus:
             if pubsub is not None:
                 await getattr(pubsub, verb)(self.frames_prefix + conversation_id)
         except (RedisError, OSError) as exc:  # the listener reconnects and resubscribes
-            self._down(exc)
+            self._failed(exc)
             self._settle(conversation_id)
 
     def _settle(self, conversation_id: str) -> None:
@@ -167,7 +174,7 @@ class Bus:
                 self.published += len(batch)
             except (RedisError, OSError) as exc:
                 self.dropped += len(batch)
-                self._down(exc)
+                self._failed(exc)
                 await asyncio.sleep(RETRY_S[0])
 
     def _deliver(self, data: str) -> None:
@@ -190,18 +197,8 @@ class Bus:
             await self._client.set(self.index_key, version)
             await self._client.publish(self.index_channel, json.dumps([self.origin, version]))
         except (RedisError, OSError) as exc:
-            self._down(exc)
             log.warning("could not announce index %s (Redis: %s); other processes will find it "
                         "on their next index check", version, exc)
-
-    async def current_index(self) -> str | None:
-        """The version last announced by any process, or None (unknown, or Redis is down)."""
-        try:
-            value = await self._client.get(self.index_key)
-        except (RedisError, OSError) as exc:
-            self._down(exc)
-            return None
-        return value if isinstance(value, str) else None
 
     @contextlib.asynccontextmanager
     async def reindex_lock(self) -> AsyncIterator[bool]:
@@ -213,7 +210,6 @@ class Bus:
         try:
             acquired = bool(await lock.acquire())
         except (RedisError, OSError) as exc:
-            self._down(exc)
             log.warning("re-index without the cluster lock (Redis: %s)", exc)
             acquired = False
         try:
@@ -271,6 +267,12 @@ class Bus:
             return
         if origin != self.origin and self.on_index is not None:
             await self.on_index(str(version))
+
+    def _failed(self, exc: BaseException) -> None:
+        """A command failed. Only the listener decides that Redis is down (and back): a command
+        that marked it down could do so after the listener had reconnected, and nothing would
+        mark it up again."""
+        log.warning("Redis command failed (%s: %s)", type(exc).__name__, exc)
 
     def _up(self) -> None:
         if not self.up:
