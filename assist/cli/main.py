@@ -16,8 +16,8 @@ from assist.core.engine import Message, open_or_build
 from assist.core.index.load import IndexLoadError
 from assist.core.knowledge import KnowledgeError
 from assist.core.models import SuggestResult
-from assist.core.risk.detector import SEVERITY_LABELS, TYPE_LABELS
 from assist.core.settings import load_settings
+from assist.core.vocabulary import RISK_TYPE_LABELS, SEVERITY_LABELS
 
 
 @click.group()
@@ -53,7 +53,7 @@ def format_result(message: str, result: SuggestResult) -> str:
     """Human-readable suggestions for a terminal."""
     lines = [f"> {message}"]
     for risk in result.risks:
-        lines.append(f"  !! 风险[{SEVERITY_LABELS[risk.severity]}] {TYPE_LABELS[risk.type]} "
+        lines.append(f"  !! 风险[{SEVERITY_LABELS[risk.severity]}] {RISK_TYPE_LABELS[risk.type]} "
                      f"({risk.type}, {risk.source}): {risk.reason}")
         lines.append(f"      证据: {risk.evidence}")
         lines.append(f"      建议回复: {risk.reply}")

@@ -12,6 +12,7 @@ import click
 from assist.cli.common import data_option, index_option, knowledge_option
 from assist.core.knowledge import Entry, KnowledgeError, load_knowledge
 from assist.core.settings import Settings, load_settings
+from assist.core.vocabulary import CONFIDENT_SCORE
 from assist.logstore import MessageQuery, open_log_store, review
 from assist.logstore.base import SqlLogStore
 from assist.qa.timespec import parse_time
@@ -67,7 +68,7 @@ def export(fmt: str, since: str | None, until: str | None, data: Path | None, lo
 @qa.command()
 @click.option("--since", default="7d", show_default=True, help="From: 7d, 24h, or an ISO date/time.")
 @click.option("--until", default=None, help="Up to (exclusive) [default: now].")
-@click.option("--threshold", type=click.FloatRange(0, 1), default=0.6, show_default=True,
+@click.option("--threshold", type=click.FloatRange(0, 1), default=CONFIDENT_SCORE, show_default=True,
               help="Top score that counts as a confident suggestion (coverage).")
 @click.option("--tz-offset", type=click.FloatRange(-14, 14), default=None,
               help="Days in UTC+HOURS [default: the log's own day offset, UTC+8 unless rebuilt "

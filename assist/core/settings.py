@@ -44,7 +44,7 @@ class Settings(BaseSettings):
     log_store: str = Field("", description="Suggestion log: '' (SQLite in the data directory), "
                                            "'sqlite:///path.db' or 'postgresql://...'.")
     widget_dir: Path | None = Field(None, description="Folder served at /widget/ "
-                                                      "(default: widget/ of the repository).")
+                                                      "(default: the widget installed with the package).")
     max_text_bytes: int = Field(4096, ge=1, description="Largest customer text accepted (UTF-8 bytes).")
     max_attachments: int = Field(10, ge=0, description="Most attachments per message.")
     rate_per_s: float = Field(50.0, gt=0, description="Frames per second allowed per connection.")

@@ -28,6 +28,7 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, Field
 
+from assist.core.vocabulary import FeedbackAction
 from assist.logstore import summaries
 from assist.logstore.masking import mask
 from assist.logstore.review import qa_schema
@@ -97,7 +98,7 @@ class MessageQuery(BaseModel):
     agent: str | None = None
     category: str | None = Field(default=None, description="top suggestion's category prefix")
     risk_type: str | None = None
-    action: Literal["accepted", "edited", "dismissed", "none"] | None = None
+    action: FeedbackAction | Literal["none"] | None = None
     no_suggestion: bool = False
     max_score: float | None = Field(default=None, description="top score below this (low confidence)")
     before: tuple[float, int] | None = Field(default=None, description="keyset cursor (ts, id)")

@@ -18,17 +18,18 @@ feedback counts on its message's day (``message_ts``).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
+from assist.core.vocabulary import QA_LABELS, QaLabel
 from assist.logstore.masking import mask
 
 if TYPE_CHECKING:
     from assist.logstore.base import MessageRow, SqlLogStore
 
-LabelKind = Literal["right", "wrong_entry", "missing_entry"]
-LABELS: tuple[str, ...] = ("right", "wrong_entry", "missing_entry")
+LabelKind = QaLabel
+LABELS: tuple[str, ...] = QA_LABELS
 DAY = 86400
 
 

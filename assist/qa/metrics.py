@@ -18,11 +18,12 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from assist.core.knowledge import Entry
+from assist.core.vocabulary import CONFIDENT_SCORE, FEEDBACK_ACTIONS
 from assist.logstore import review, summaries
 from assist.logstore.base import SqlLogStore
 from assist.qa.tally import Tally, from_raw, from_summaries
 
-ACTIONS = ("accepted", "edited", "dismissed")
+ACTIONS = FEEDBACK_ACTIONS
 
 
 class DayStats(BaseModel):
@@ -107,7 +108,7 @@ def day_range(since: float, until: float, tz_offset_s: int) -> tuple[int, int]:
 
 
 def compute_metrics(store: SqlLogStore, since: float, until: float, entries: Sequence[Entry],
-                    threshold: float = 0.6, tz_offset_s: int | None = None, top: int = 15,
+                    threshold: float = CONFIDENT_SCORE, tz_offset_s: int | None = None, top: int = 15,
                     source: Literal["auto", "summaries", "raw"] = "auto") -> Metrics:
     """All QA metrics for the whole local days that [since, until) touches. ``entries`` is the
     live knowledge (titles, the never-used list); ``tz_offset_s`` defaults to the counters' day

@@ -14,13 +14,12 @@ from collections.abc import Callable, Iterable
 
 from starlette.websockets import WebSocket, WebSocketState
 
+from assist.core.vocabulary import CLOSE_GOING_AWAY, CLOSE_INTERNAL, CLOSE_TIMEOUT
 from assist.service.auth import Principal
 from assist.service.protocol import ServerPing
 
 log = logging.getLogger(__name__)
 
-CLOSE_POLICY = 1008  # flood that persists after rate_limited errors
-CLOSE_TIMEOUT = 4408  # silent (dead) or too slow to read its frames
 MAX_SUBSCRIPTIONS = 1000
 CLOSE_WAIT_S = 2.0
 
@@ -75,7 +74,7 @@ class Connection:
                 text = await self._outbox.get()
                 await self.websocket.send_text(text)
         except Exception:  # the peer went away mid-send; the reader notices and returns
-            self.close(1011, "send failed")
+            self.close(CLOSE_INTERNAL, "send failed")
 
     def close(self, code: int, reason: str = "") -> None:
         if self.closed:
@@ -122,7 +121,7 @@ class Hub:
             await asyncio.gather(self._task, return_exceptions=True)
         await asyncio.gather(*(c.drain() for c in self.connections))
         for connection in list(self.connections):
-            connection.close(1001, "server shutting down")
+            connection.close(CLOSE_GOING_AWAY, "server shutting down")
 
     def add(self, connection: Connection) -> None:
         self.connections.add(connection)

@@ -12,10 +12,11 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from assist.core.models import Attachment, PolicySnippet, Risk, ScriptSuggestion
+from assist.core.vocabulary import FeedbackAction
 
 PROTOCOL_VERSION = 1
 Role = Literal["agent", "admin", "qa"]
-Action = Literal["accepted", "edited", "dismissed"]
+Action = FeedbackAction
 ErrorCode = Literal["bad_json", "bad_frame", "unknown_type", "too_large", "too_many_attachments",
                     "binary_not_supported", "rate_limited", "forbidden", "not_found", "internal"]
 

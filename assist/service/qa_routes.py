@@ -16,8 +16,10 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
+from assist.core import vocabulary
 from assist.core.knowledge import KnowledgeError
 from assist.core.models import RISK_TYPES, RiskType
+from assist.core.vocabulary import CONFIDENT_SCORE, FeedbackAction
 from assist.logstore import MessageQuery, MessageRow, review
 from assist.qa.metrics import Metrics, compute_metrics
 from assist.qa.promote import PromoteError, promote_question
@@ -34,7 +36,7 @@ QaUser = Annotated[Principal, Depends(require_role("qa", "admin"))]
 STATIC = Path(__file__).parent / "static_qa"
 _ASSETS = {"qa.js": "text/javascript", "qa.css": "text/css",
            "chart.umd.min.js": "text/javascript"}
-DEFAULT_THRESHOLD = 0.6
+DEFAULT_THRESHOLD = CONFIDENT_SCORE
 
 
 class QaMessage(MessageRow):
@@ -55,7 +57,7 @@ class Filters(BaseModel):
     conversation_id: str | None = None
     category: str | None = Field(None, description="category or its stage prefix, e.g. 售后")
     risk_type: RiskType | None = None
-    action: Literal["accepted", "edited", "dismissed", "none"] | None = None
+    action: FeedbackAction | Literal["none"] | None = None
     no_suggestion: bool = False
     max_score: float | None = Field(None, ge=0, le=1, description="low confidence: top score below")
     before: str | None = Field(None, description="cursor from the previous page")
@@ -132,6 +134,7 @@ async def meta(request: Request, principal: QaUser) -> dict[str, Any]:
     entries = services.engine.index.entries
     return {"index_version": services.engine.version, "role": principal.role,
             "threshold": DEFAULT_THRESHOLD, "risk_types": list(RISK_TYPES), "labels": list(review.LABELS),
+            "vocabulary": vocabulary.as_dict(),
             "categories": sorted({e.category for e in entries}),
             "entries": [{"id": e.id, "kind": e.kind, "title": e.display_title, "category": e.category}
                         for e in entries]}

@@ -1,6 +1,8 @@
 """The widget's files at ``/widget/`` and its demo console at ``/agent``.
 
-The folder may not exist yet (another team writes it): routes then answer 404, start-up is fine.
+The files are package data: ``widget_files`` beside this module is a link to the repository's
+``widget/`` in a checkout and a real folder in an installed wheel, so both serve the same files.
+A ``widget_dir`` setting that names a missing folder answers 404; start-up is fine.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ from fastapi.responses import FileResponse
 from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 
-import assist
 from assist.core.settings import Settings
 
 
@@ -32,8 +33,11 @@ class _OptionalStaticFiles(StaticFiles):
         return response
 
 
+PACKAGED_WIDGET = Path(__file__).parent / "widget_files"
+
+
 def widget_dir(settings: Settings) -> Path:
-    return settings.widget_dir or Path(assist.__file__).parent.parent / "widget"
+    return settings.widget_dir or PACKAGED_WIDGET
 
 
 def mount(app: FastAPI, settings: Settings) -> None:

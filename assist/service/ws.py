@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
 
+from assist.core.vocabulary import CLOSE_BAD_TOKEN, CLOSE_FORBIDDEN, CLOSE_POLICY
 from assist.service.auth import Principal, bearer, origin_allowed
-from assist.service.hub import CLOSE_POLICY, Connection
+from assist.service.hub import Connection
 from assist.service.ingest import Refused, check_message, record_feedback, suggest_message
 from assist.service.protocol import (
     CLIENT_FRAMES,
@@ -43,8 +44,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 router = APIRouter()
 WS_ROLES = ("agent", "admin")
-CLOSE_BAD_TOKEN = 4401
-CLOSE_FORBIDDEN = 4403
 
 
 def error(code: ErrorCode, message: str, ref: str | None = None) -> str:

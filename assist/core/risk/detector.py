@@ -20,13 +20,6 @@ from assist.core.risk.semantic import semantic_risks
 from assist.core.risk.text import Folded, fold
 from assist.core.risk.urls import LinkChecker, LinkFinding
 
-TYPE_LABELS: dict[str, str] = {
-    "phishing_link": "钓鱼链接", "malicious_file": "危险文件", "impersonation": "冒充平台",
-    "off_platform_payment": "平台外付款", "off_platform_contact": "平台外联系",
-    "verification_code": "索要验证码", "account_switch": "换号套信息", "fake_review": "刷单刷评",
-    "extortion_bait": "诱导违规/敲诈", "click_for_me": "让客服代点代登",
-}
-SEVERITY_LABELS: dict[str, str] = {"block": "拦截", "warn": "警告", "info": "提示"}
 REPLIES: dict[str, str] = {
     "phishing_link": "亲,为了账户安全,我们这边不打开外部链接哦~您在本店直接搜索宝贝名称,"
                      "或把想要的宝贝加入购物车截图给我,我马上帮您核对~",
