@@ -151,10 +151,13 @@ class Retriever:
                 best[entry] = (score, cosine, row_id)
         entries, rows = self.index.entries, self.index.rows
         blend = self.config.classifier_weight if probabilities is not None else 0.0
-        hits = [EntryHit(entries[entry],
-                         (score + blend * float(probabilities[entry])) / (1 + blend) if blend
-                         else score,
-                         score, cosine, rows[row_id].text)
+
+        def ranked(entry: int, score: float) -> float:
+            if probabilities is None or not blend:
+                return score
+            return (score + blend * float(probabilities[entry])) / (1 + blend)
+
+        hits = [EntryHit(entries[entry], ranked(entry, score), score, cosine, rows[row_id].text)
                 for entry, (score, cosine, row_id) in best.items()]
         hits.sort(key=lambda h: h.score, reverse=True)
         return self._select(message, hits, background)

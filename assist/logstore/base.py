@@ -292,7 +292,9 @@ class SqlLogStore:
 
     def page_sql(self, query: MessageQuery) -> tuple[str, list[Any]]:
         """The SQL (``?`` placeholders) and parameters of one page: for EXPLAIN in tests too."""
-        m, where, params = self.t("messages"), [], []  # type: ignore[var-annotated]
+        m = self.t("messages")
+        where: list[str] = []
+        params: list[Any] = []
         q = query
         # With a risk type the walk is driven by message_risks' (risk_type, ts, message_pk) key,
         # which holds each message's ts and id: a page reads what it returns, however rare the type.

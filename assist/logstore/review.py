@@ -76,7 +76,7 @@ def add_label(store: SqlLogStore, ts: float, message_pk: int, label: str, entry_
         insert = store.sql(f"INSERT INTO {store.t('labels')} (ts, message_pk, message_id, label, "
                            "entry_id, note, author) VALUES (?, ?, ?, ?, ?, ?, ?)")
         [pk] = store._insert_ids(cur, insert, [row])
-    return LabelRow(id=pk, ts=ts, message_pk=message_pk, message_id=found[0], label=label,  # type: ignore[arg-type]
+    return LabelRow(id=pk, ts=ts, message_pk=message_pk, message_id=found[0], label=label,
                     entry_id=entry_id or None, note=note, author=author)
 
 

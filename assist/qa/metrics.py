@@ -10,7 +10,7 @@ the feedback is written.
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Literal
@@ -140,7 +140,8 @@ def _day_series(tally: Tally) -> tuple[list[DayStats], DayStats]:
     days: list[DayStats] = []
     overall: dict[float, int] = defaultdict(int)
     for day in sorted(tally.days):
-        counts, histogram = tally.days[day], tally.latency.get(day, {})
+        counts = tally.days[day]
+        histogram: Counter[float] = tally.latency.get(day, Counter())
         stats = DayStats(day=_date(day), messages=counts["messages"], suggested=counts["suggested"],
                          confident=counts["confident"], **{a: counts[a] for a in ACTIONS})
         stats.latency_p50, stats.latency_p99 = percentile(histogram, 0.5), percentile(histogram, 0.99)
@@ -174,7 +175,8 @@ def _entry_use(tally: Tally, entries: Sequence[Entry], top: int) -> tuple[list[E
     known = {e.id: e for e in entries}
     use: list[EntryUse] = []
     for entry_id in {*tally.shown, *tally.picked}:
-        entry, picked = known.get(entry_id), tally.picked.get(entry_id, {})
+        entry = known.get(entry_id)
+        picked: Counter[str] = tally.picked.get(entry_id, Counter())
         use.append(EntryUse(id=entry_id, title=entry.display_title if entry else "",
                             category=entry.category if entry else "", shown=tally.shown[entry_id],
                             **{a: picked.get(a, 0) for a in ACTIONS}))

@@ -36,7 +36,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Services]]:
-        base = engine or await asyncio.to_thread(open_or_build, settings)
+        base = engine if engine is not None else await asyncio.to_thread(open_or_build, settings)
         cached = CachingEmbedder(base.retriever.embedder, settings.cache_size)
         live = Engine(base.index, cached, base.risk_detector, base.retriever.config)
         store = await asyncio.to_thread(open_log_store, settings.log_store, settings.data, log_prefix)

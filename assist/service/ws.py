@@ -75,7 +75,7 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
     connection = Connection(websocket, principal, settings.rate_per_s, settings.rate_burst,
                             settings.send_queue)
     services.hub.add(connection)
-    connection.send(Welcome(role=principal.role, agent=principal.agent,  # type: ignore[arg-type]
+    connection.send(Welcome(role=principal.role, agent=principal.agent,
                             index_version=services.engine.version, heartbeat_s=settings.heartbeat_s,
                             limits=Limits(max_text_bytes=settings.max_text_bytes,
                                           max_attachments=settings.max_attachments,

@@ -103,7 +103,7 @@ def _embed_cached(texts: list[str], embedder: Embedder, cache: VectorCache,
             cache.put(text, vector)
         bar.update(len(batch))
     bar.close()
-    vectors = np.stack([cache.get(t) for t in texts]) if texts else np.zeros((0, embedder.dim))
+    vectors = np.stack([cache.require(t) for t in texts]) if texts else np.zeros((0, embedder.dim))
     return np.ascontiguousarray(vectors, dtype=np.float32), len(missing)
 
 

@@ -77,10 +77,10 @@ class RiskDetector:
         for risk in semantic_risks(text, semantic, self.config.semantic_min_score):
             if self._contradicted(risk, folded, links):
                 continue
-            if risk.type == "phishing_link" and not links and markup is None:
-                risk = self._without_link(risk, folded)
-            if risk is not None:
-                similar.append(risk)
+            kept = (self._without_link(risk, folded)
+                    if risk.type == "phishing_link" and not links and markup is None else risk)
+            if kept is not None:
+                similar.append(kept)
         return merge(self._rule_risks(folded, links, markup, attachments) + similar)
 
     def rule_risks(self, text: str, attachments: Sequence[Attachment] = ()) -> list[Risk]:
