@@ -9,19 +9,16 @@ from pathlib import Path
 
 import click
 
-from assist.cli.common import data_option, index_option, knowledge_option
+from assist.cli.common import data_option, index_option, knowledge_option, setting_option
 from assist.core.knowledge import Entry, KnowledgeError, load_knowledge
 from assist.core.settings import Settings, load_settings
 from assist.core.vocabulary import CONFIDENT_SCORE
 from assist.logstore import MessageQuery, open_log_store, review
-from assist.logstore.base import SqlLogStore
+from assist.logstore.base import LogStore
+from assist.qa.export import Format
 from assist.qa.timespec import parse_time
 
-
-def log_store_option(f):
-    return click.option("--log-store", default=None,
-                        help="Log store URL: '' (SQLite in the data dir) or postgresql://... "
-                             "[env ASSIST_LOG_STORE].")(f)
+log_store_option = setting_option("log_store")
 
 
 def _time(value: str | None, name: str) -> float | None:
@@ -31,11 +28,11 @@ def _time(value: str | None, name: str) -> float | None:
         raise click.BadParameter(str(exc), param_hint=name) from None
 
 
-def _store(settings: Settings) -> SqlLogStore:
+def _store(settings: Settings) -> LogStore:
     if not settings.log_store and not (settings.data / "suggestions.db").is_file():
         raise click.ClickException(f"no suggestion log in {settings.data} (give --data or --log-store)")
     try:
-        return open_log_store(settings.log_store, settings.data)  # type: ignore[return-value]
+        return open_log_store(settings.log_store, settings.data)
     except Exception as exc:  # a bad URL or an unreachable server: say which
         raise click.ClickException(f"cannot open the log store: {exc}") from exc
 
@@ -52,14 +49,15 @@ def qa() -> None:
 @click.option("--until", default=None, help="Up to (exclusive): same forms [default: now].")
 @data_option
 @log_store_option
-def export(fmt: str, since: str | None, until: str | None, data: Path | None, log_store: str | None) -> None:
+def export(fmt: Format, since: str | None, until: str | None, data: Path | None,
+           log_store: str | None) -> None:
     """Write logged messages, feedback and labels to stdout, newest first (masked text only)."""
     from assist.qa.export import export_records, write_export
 
     query = MessageQuery(since=_time(since, "--since"), until=_time(until, "--until"))
     store = _store(load_settings(data=data, log_store=log_store))
     try:
-        count = write_export(export_records(store, query), fmt, sys.stdout)  # type: ignore[arg-type]
+        count = write_export(export_records(store, query), fmt, sys.stdout)
     finally:
         store.close()
     click.echo(f"{count} messages exported", err=True)

@@ -22,9 +22,9 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, NamedTuple, Protocol
 
 from pydantic import BaseModel, Field
 
@@ -106,9 +106,20 @@ class MessageQuery(BaseModel):
 
 
 class LogStore(Protocol):
-    """What the service and the QA page use; SQLite and PostgreSQL implement it."""
+    """What the service and QA use; SQLite and PostgreSQL (``SqlLogStore``) implement it.
+
+    Besides records in and rows out, QA's queries (``review``, ``summaries``, ``assist.qa``) use
+    the SQL surface: table names, the dialect's placeholders and a transaction cursor.
+    """
 
     url: str
+    id_type: str
+
+    def t(self, name: str) -> str: ...
+    def sql(self, text: str) -> str: ...
+    def cursor(self) -> AbstractContextManager[Any]: ...
+    def insert_ids(self, cur: Any, sql: str, rows: Sequence[tuple]) -> list[int]: ...
+    def message_rows(self, sql: str, params: list[Any]) -> list[MessageRow]: ...
 
     def write_messages(self, records: Sequence[MessageRecord]) -> None: ...
     def write_feedback(self, records: Sequence[FeedbackRecord]) -> None: ...
@@ -119,8 +130,49 @@ class LogStore(Protocol):
     def close(self) -> None: ...
 
 
-_MESSAGE_COLUMNS = ("id, ts, conversation_id, message_id, agent, text, attachments, suggestions, "
-                    "top_id, top_score, top_category, risks, risk_types, latency_ms, index_version")
+class MessageInsert(NamedTuple):
+    """One row of the messages table as written (masked), in column order."""
+
+    ts: float
+    conversation_id: str
+    message_id: str
+    agent: str
+    text: str
+    attachments: str
+    suggestions: str
+    top_id: str | None
+    top_score: float | None
+    top_category: str | None
+    risks: str
+    risk_types: str
+    latency_ms: float
+    index_version: str
+
+    def facts(self) -> summaries.MessageFacts:
+        return summaries.MessageFacts(self.ts, self.top_id, self.top_score, self.latency_ms,
+                                      self.risk_types)
+
+
+class FeedbackInsert(NamedTuple):
+    """One row of the feedback table as written (masked), in column order."""
+
+    ts: float
+    message_id: str
+    suggestion_id: str
+    action: str
+    final_text: str | None
+    agent: str
+    message_pk: int | None
+    message_ts: float
+    edit_distance: int | None
+    edit_drift_ppm: int | None
+
+    def facts(self) -> summaries.FeedbackFacts:
+        return summaries.FeedbackFacts(self.message_ts, self.action, self.suggestion_id,
+                                       self.edit_distance, self.edit_drift_ppm)
+
+
+MESSAGE_COLUMNS = ", ".join(("id", *MessageInsert._fields))
 
 
 class SqlLogStore:
@@ -138,7 +190,7 @@ class SqlLogStore:
         self._local = threading.local()
         self._all: list[Any] = []
         self._lock = threading.Lock()
-        with self._cursor() as cur:
+        with self.cursor() as cur:
             for statement in self.schema():
                 cur.execute(statement)
         summaries.upgrade(self)
@@ -147,7 +199,7 @@ class SqlLogStore:
     def _connect(self) -> Any:
         raise NotImplementedError
 
-    def _insert_ids(self, cur: Any, sql: str, rows: list[tuple]) -> list[int]:
+    def insert_ids(self, cur: Any, sql: str, rows: Sequence[tuple]) -> list[int]:
         raise NotImplementedError
 
     # ---- plumbing ------------------------------------------------------------------------------
@@ -159,7 +211,7 @@ class SqlLogStore:
         return text if self.placeholder == "?" else text.replace("?", self.placeholder)
 
     @contextmanager
-    def _cursor(self) -> Iterator[Any]:
+    def cursor(self) -> Iterator[Any]:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             conn = self._local.conn = self._connect()
@@ -220,10 +272,10 @@ class SqlLogStore:
         if not records:
             return
         rows = [self._message_row(r) for r in records]
-        insert = self.sql(f"INSERT INTO {self.t('messages')} ({_MESSAGE_COLUMNS.removeprefix('id, ')}) "
-                          f"VALUES ({', '.join('?' * 14)})")
-        with self._cursor() as cur:
-            ids = self._insert_ids(cur, insert, rows)
+        insert = self.sql(f"INSERT INTO {self.t('messages')} ({', '.join(MessageInsert._fields)}) "
+                          f"VALUES ({', '.join('?' * len(MessageInsert._fields))})")
+        with self.cursor() as cur:
+            ids = self.insert_ids(cur, insert, rows)
             risk_rows = {(kind, rec.ts, pk) for rec, pk in zip(records, ids, strict=True)
                          for kind in {str(risk.get("type")) for risk in rec.risks}}
             if risk_rows:
@@ -231,37 +283,36 @@ class SqlLogStore:
                                          "(risk_type, ts, message_pk) VALUES (?, ?, ?)"),
                                 sorted(risk_rows))
             offset = summaries.day_offset(self, cur)
-            summaries.add(self, cur, summaries.message_counters(
-                ((row[0], row[7], row[8], row[12], row[11]) for row in rows), offset))
+            summaries.add(self, cur, summaries.message_counters((row.facts() for row in rows), offset))
 
     @staticmethod
-    def _message_row(r: MessageRecord) -> tuple:
+    def _message_row(r: MessageRecord) -> MessageInsert:
         top = r.scripts[0] if r.scripts else None
         risks = [{**risk, "evidence": mask(str(risk.get("evidence", "")))} for risk in r.risks]
-        return (r.ts, r.conversation_id, r.message_id, r.agent, mask(r.text),
-                _dumps(r.attachments), _dumps({"scripts": r.scripts, "policies": r.policies}),
-                top and top.get("id"), top and top.get("score"), top and top.get("category"),
-                _dumps(risks), ",".join(sorted({str(x.get("type")) for x in r.risks})),
-                r.latency_ms, r.index_version)
+        return MessageInsert(
+            r.ts, r.conversation_id, r.message_id, r.agent, mask(r.text), _dumps(r.attachments),
+            _dumps({"scripts": r.scripts, "policies": r.policies}),
+            top.get("id") if top else None, top.get("score") if top else None,
+            top.get("category") if top else None,
+            _dumps(risks), ",".join(sorted({str(x.get("type")) for x in r.risks})),
+            r.latency_ms, r.index_version)
 
     def write_feedback(self, records: Sequence[FeedbackRecord]) -> None:
         """Store a batch, each row tied to its logged message (the newest with that id), and
         add it to the counters of that message's day, in one transaction."""
         if not records:
             return
-        with self._cursor() as cur:
+        with self.cursor() as cur:
             found = self._newest_messages(cur, {r.message_id for r in records})
             rows = [self._feedback_row(r, found.get(r.message_id)) for r in records]
-            cur.executemany(self.sql(f"INSERT INTO {self.t('feedback')} (ts, message_id, "
-                                     "suggestion_id, action, final_text, agent, message_pk, "
-                                     "message_ts, edit_distance, edit_drift_ppm) "
-                                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"), rows)
+            columns = FeedbackInsert._fields
+            cur.executemany(self.sql(f"INSERT INTO {self.t('feedback')} ({', '.join(columns)}) "
+                                     f"VALUES ({', '.join('?' * len(columns))})"), rows)
             offset = summaries.day_offset(self, cur)
-            summaries.add(self, cur, summaries.feedback_counters(
-                ((row[7], row[3], row[2], row[8], row[9]) for row in rows), offset))
+            summaries.add(self, cur, summaries.feedback_counters((row.facts() for row in rows), offset))
 
     @staticmethod
-    def _feedback_row(r: FeedbackRecord, message: tuple[int, float, Any] | None) -> tuple:
+    def _feedback_row(r: FeedbackRecord, message: tuple[int, float, Any] | None) -> FeedbackInsert:
         final = mask(r.final_text) if r.final_text is not None else None
         pk, ts, suggestions = message or (None, r.ts, None)
         edit: tuple[int | None, int | None] = (None, None)
@@ -269,7 +320,8 @@ class SqlLogStore:
             reply = summaries.shown_reply(suggestions, r.suggestion_id)
             if reply is not None:
                 edit = summaries.measure_edit(reply, final)
-        return (r.ts, r.message_id, r.suggestion_id, r.action, final, r.agent, pk, ts, *edit)
+        return FeedbackInsert(r.ts, r.message_id, r.suggestion_id, r.action, final, r.agent, pk, ts,
+                              *edit)
 
     def _newest_messages(self, cur: Any, message_ids: set[str]) -> dict[str, tuple[int, float, Any]]:
         """{message id: (pk, ts, suggestions)} of the newest logged message with each id (ids
@@ -288,7 +340,7 @@ class SqlLogStore:
     # ---- reads ---------------------------------------------------------------------------------
     def query_messages(self, query: MessageQuery) -> list[MessageRow]:
         """Newest first, filtered; pass the last row's (ts, id) as ``before`` for the next page."""
-        return self._rows(*self.page_sql(query))
+        return self.message_rows(*self.page_sql(query))
 
     def page_sql(self, query: MessageQuery) -> tuple[str, list[Any]]:
         """The SQL (``?`` placeholders) and parameters of one page: for EXPLAIN in tests too."""
@@ -340,22 +392,22 @@ class SqlLogStore:
             # ``ts <= ?`` first: a range both planners can seek to on the (ts, id) index.
             where.append(f"{ts} <= ? AND ({ts} < ? OR {pk} < ?)")
             params += [q.before[0], q.before[0], q.before[1]]
-        sql = (f"SELECT {_prefixed('m.', _MESSAGE_COLUMNS)} FROM {source}"
+        sql = (f"SELECT {prefixed('m.', MESSAGE_COLUMNS)} FROM {source}"
                + (" WHERE " + " AND ".join(where) if where else "")
                + f" ORDER BY {ts} DESC, {pk} DESC LIMIT ?")
         return sql, [*params, q.limit]
 
     def conversation(self, conversation_id: str, limit: int = 500) -> list[MessageRow]:
         """A conversation's messages in order, with their feedback."""
-        sql = (f"SELECT {_prefixed('m.', _MESSAGE_COLUMNS)} FROM {self.t('messages')} m "
+        sql = (f"SELECT {prefixed('m.', MESSAGE_COLUMNS)} FROM {self.t('messages')} m "
                "WHERE m.conversation_id = ? ORDER BY m.ts, m.id LIMIT ?")
-        return self._rows(sql, [conversation_id, limit])
+        return self.message_rows(sql, [conversation_id, limit])
 
     def feedback_for(self, message_ids: Sequence[str]) -> list[FeedbackRow]:
         if not message_ids:
             return []
         marks = ", ".join("?" * len(message_ids))
-        with self._cursor() as cur:
+        with self.cursor() as cur:
             cur.execute(self.sql(f"SELECT ts, message_id, suggestion_id, action, final_text, agent "
                                  f"FROM {self.t('feedback')} WHERE message_id IN ({marks}) "
                                  "ORDER BY ts, id"), list(message_ids))
@@ -363,12 +415,12 @@ class SqlLogStore:
                                 final_text=r[4], agent=r[5]) for r in cur.fetchall()]
 
     def count_messages(self) -> int:
-        with self._cursor() as cur:
+        with self.cursor() as cur:
             cur.execute(f"SELECT COUNT(*) FROM {self.t('messages')}")
             return int(cur.fetchone()[0])
 
-    def _rows(self, sql: str, params: list[Any]) -> list[MessageRow]:
-        with self._cursor() as cur:
+    def message_rows(self, sql: str, params: list[Any]) -> list[MessageRow]:
+        with self.cursor() as cur:
             cur.execute(self.sql(sql), params)
             raw = cur.fetchall()
         rows = [MessageRow(id=r[0], ts=r[1], conversation_id=r[2], message_id=r[3], agent=r[4],
@@ -384,7 +436,7 @@ class SqlLogStore:
         return rows
 
 
-def _prefixed(prefix: str, columns: str) -> str:
+def prefixed(prefix: str, columns: str) -> str:
     return ", ".join(prefix + c.strip() for c in columns.split(","))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from assist.logstore.base import SqlLogStore
@@ -20,7 +21,7 @@ class PostgresLogStore(SqlLogStore):
     def _connect(self) -> psycopg.Connection:
         return psycopg.connect(self.url, connect_timeout=10)
 
-    def _insert_ids(self, cur: Any, sql: str, rows: list[tuple]) -> list[int]:
+    def insert_ids(self, cur: Any, sql: str, rows: Sequence[tuple]) -> list[int]:
         cur.executemany(sql + " RETURNING id", rows, returning=True)
         ids = []
         while True:
@@ -30,6 +31,6 @@ class PostgresLogStore(SqlLogStore):
 
     def drop(self) -> None:
         """Drop this store's tables (tests use a unique prefix per run)."""
-        with self._cursor() as cur:
+        with self.cursor() as cur:
             for table in ("message_risks", "feedback", "labels", "messages", "qa_daily", "qa_meta"):
                 cur.execute(f"DROP TABLE IF EXISTS {self.t(table)}")

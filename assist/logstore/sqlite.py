@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ class SqliteLogStore(SqlLogStore):
         conn.execute("PRAGMA synchronous=NORMAL")  # durable at checkpoints; WAL keeps it consistent
         return conn
 
-    def _insert_ids(self, cur: Any, sql: str, rows: list[tuple]) -> list[int]:
+    def insert_ids(self, cur: Any, sql: str, rows: Sequence[tuple]) -> list[int]:
         ids = []
         for row in rows:
             cur.execute(sql, row)

@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field
 from assist.core.knowledge import Entry
 from assist.core.vocabulary import CONFIDENT_SCORE, FEEDBACK_ACTIONS
 from assist.logstore import review, summaries
-from assist.logstore.base import SqlLogStore
+from assist.logstore.base import LogStore
 from assist.qa.tally import Tally, from_raw, from_summaries
 
 ACTIONS = FEEDBACK_ACTIONS
@@ -107,7 +107,7 @@ def day_range(since: float, until: float, tz_offset_s: int) -> tuple[int, int]:
     return (math.floor((since + tz_offset_s) / review.DAY), math.ceil((until + tz_offset_s) / review.DAY))
 
 
-def compute_metrics(store: SqlLogStore, since: float, until: float, entries: Sequence[Entry],
+def compute_metrics(store: LogStore, since: float, until: float, entries: Sequence[Entry],
                     threshold: float = CONFIDENT_SCORE, tz_offset_s: int | None = None, top: int = 15,
                     source: Literal["auto", "summaries", "raw"] = "auto") -> Metrics:
     """All QA metrics for the whole local days that [since, until) touches. ``entries`` is the

@@ -104,7 +104,7 @@ def _cursor(value: str | None) -> tuple[float, int] | None:
 
 
 async def _with_labels(services: Services, rows: list[MessageRow]) -> list[QaMessage]:
-    labels = await asyncio.to_thread(review.labels_for, services.store, [r.id for r in rows])  # type: ignore[arg-type]
+    labels = await asyncio.to_thread(review.labels_for, services.store, [r.id for r in rows])
     return [QaMessage(**r.model_dump(), labels=labels.get(r.id, [])) for r in rows]
 
 
@@ -174,7 +174,7 @@ async def metrics(request: Request, _: QaUser, since: str = "7d", until: str | N
     start = _time(since, "since") or 0.0
     end = _time(until, "until") or time.time() + 1
     offset = None if tz_offset_min is None else tz_offset_min * 60
-    return await asyncio.to_thread(compute_metrics, services.store, start, end,  # type: ignore[arg-type]
+    return await asyncio.to_thread(compute_metrics, services.store, start, end,
                                    services.engine.index.entries, threshold, offset)
 
 
@@ -182,7 +182,7 @@ async def metrics(request: Request, _: QaUser, since: str = "7d", until: str | N
 async def add_label(request: Request, principal: QaUser, body: LabelRequest) -> review.LabelRow:
     """Mark a logged message right / wrong_entry / missing_entry, with a note."""
     services = services_of(request)
-    row = await asyncio.to_thread(review.add_label, services.store, time.time(), body.message_pk,  # type: ignore[arg-type]
+    row = await asyncio.to_thread(review.add_label, services.store, time.time(), body.message_pk,
                                   body.label, body.entry_id, body.note, principal.agent)
     if row is None:
         raise HTTPException(404, f"no logged message {body.message_pk}")
@@ -194,7 +194,7 @@ async def add_label(request: Request, principal: QaUser, body: LabelRequest) -> 
 async def promote(request: Request, _: QaUser, body: PromoteRequest) -> PromoteResponse:
     """Add the message's (masked) text to the entry's example questions, then re-index."""
     services = services_of(request)
-    row = await asyncio.to_thread(review.message_by_pk, services.store, body.message_pk)  # type: ignore[arg-type]
+    row = await asyncio.to_thread(review.message_by_pk, services.store, body.message_pk)
     if row is None:
         raise HTTPException(404, f"no logged message {body.message_pk}")
     try:
