@@ -108,7 +108,7 @@ async def test_flood_is_rate_limited_then_closed(make_server) -> None:
         assert (await recv(calm, "suggestions"))["scripts"][0]["id"] == "bargain"
 
 
-async def test_slow_reader_is_dropped_and_others_unaffected(make_server) -> None:
+async def test_slow_reader_is_dropped_and_others_unaffected(make_server, until) -> None:
     """A client that stops reading fills its queue and is closed (4408); the others carry on."""
     server = make_server(send_queue=80, rate_per_s=1000, rate_burst=1000)
     slow = await RawClient.connect(server)
@@ -126,7 +126,7 @@ async def test_slow_reader_is_dropped_and_others_unaffected(make_server) -> None
             await slow.writer.drain()
             if len(server.services.hub.connections) == 2:
                 break
-        await _until(lambda: len(server.services.hub.connections) == 2)
+        await until(lambda: len(server.services.hub.connections) == 2)
         for i in range(20):  # fan-out to the conversation goes on for the healthy subscriber
             await send(ingest, **message("busy", f"m{i}", "能便宜点吗"))
             assert (await recv(healthy, "suggestions"))["message_id"] == f"m{i}"
@@ -165,14 +165,8 @@ class RawClient:
         self.writer.write(b"".join(self.protocol.data_to_send()))
 
 
-async def _until(condition, timeout: float = 10.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():
-        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.02)
 
-
-async def test_client_vanishing_mid_message_is_harmless(server: RunningServer) -> None:
+async def test_client_vanishing_mid_message_is_harmless(server: RunningServer, until) -> None:
     for i in range(5):
         ws = await server.ws()
         await recv(ws, "welcome")
@@ -183,7 +177,7 @@ async def test_client_vanishing_mid_message_is_harmless(server: RunningServer) -
     # The messages were taken before the client vanished: they are logged all the same (once
     # their suggestions are computed, which may finish after the abort).
     store, writer = server.services.store, server.services.writer
-    await _until(lambda: writer.flush() and len(store.conversation("gone")) == 5)
+    await until(lambda: writer.flush() and len(store.conversation("gone")) == 5)
 
 
 async def _drain(ws) -> None:

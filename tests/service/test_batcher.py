@@ -61,13 +61,6 @@ async def batcher(gated: GatedEngine) -> AsyncIterator[Batcher]:
     await batcher.stop()
 
 
-async def until(condition, timeout: float = 5.0) -> None:
-    """Let the loop run until ``condition()`` holds."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():
-        assert asyncio.get_running_loop().time() < deadline, "condition not reached in time"
-        await asyncio.sleep(0.001)
-
 
 async def test_repeat_is_answered_from_the_cache(batcher: Batcher, gated: GatedEngine,
                                                  small_engine: Engine) -> None:
@@ -122,7 +115,8 @@ async def test_a_new_index_version_misses(small_engine: Engine, embedder: Embedd
     assert "extra-greeting" not in [s.id for s in old.scripts]
 
 
-async def test_same_text_twice_in_a_batch_is_computed_once(batcher: Batcher, gated: GatedEngine) -> None:
+async def test_same_text_twice_in_a_batch_is_computed_once(batcher: Batcher, gated: GatedEngine,
+                                                           until) -> None:
     gated.gate.clear()
     blocker = asyncio.create_task(batcher.suggest(Message("这件衣服起球吗")))
     await until(lambda: len(gated.batches) == 1)  # the worker holds batch 1; the rest queue
@@ -138,7 +132,7 @@ async def test_same_text_twice_in_a_batch_is_computed_once(batcher: Batcher, gat
 
 
 async def test_hit_waits_for_its_conversation_but_not_for_others(batcher: Batcher,
-                                                                 gated: GatedEngine) -> None:
+                                                                 gated: GatedEngine, until) -> None:
     await batcher.suggest(Message(GREETING))  # now cached
     gated.gate.clear()
     delivered: list[str] = []
@@ -170,7 +164,7 @@ async def test_engine_exception_fails_its_batch_only(batcher: Batcher, gated: Ga
     assert batcher._in_flight == {}
 
 
-async def test_stop_drains_queued_work(small_engine: Engine) -> None:
+async def test_stop_drains_queued_work(small_engine: Engine, until) -> None:
     gated = GatedEngine(small_engine)
     gated.gate.clear()
     batcher = Batcher(lambda: gated, max_batch=2)  # type: ignore[arg-type, return-value]

@@ -120,7 +120,7 @@ async def test_server_pings_and_pong_keeps_connection(make_server) -> None:
         assert (await recv(ws, "pong"))["type"] == "pong"
 
 
-async def test_silent_connection_is_dropped(make_server) -> None:
+async def test_silent_connection_is_dropped(make_server, until) -> None:
     server = make_server(heartbeat_s=0.2)
     async with server.ws() as ws:
         await recv(ws, "welcome")
@@ -128,16 +128,16 @@ async def test_silent_connection_is_dropped(make_server) -> None:
             while True:  # read (so it is not 'slow'), never answer
                 await asyncio.wait_for(ws.recv(), 5)
         assert closed.value.rcvd.code == 4408
-    await _until(lambda: not server.services.hub.connections)
+    await until(lambda: not server.services.hub.connections)
 
 
-async def test_vanished_client_is_removed_from_hub(server: RunningServer) -> None:
+async def test_vanished_client_is_removed_from_hub(server: RunningServer, until) -> None:
     ws = await server.ws()
     await recv(ws, "welcome")
     await send(ws, type="subscribe", conversation_ids=["gone"])
     await recv(ws, "subscribed")
     ws.transport.abort()  # no close frame: the TCP connection just goes away
-    await _until(lambda: not server.services.hub.connections)
+    await until(lambda: not server.services.hub.connections)
     assert "gone" not in server.services.hub._subscribers
     async with server.ws() as ingest:  # publishing to its conversation is harmless
         await recv(ingest, "welcome")
@@ -159,9 +159,3 @@ def test_every_frame_type_is_documented() -> None:
     undocumented = [code for code in get_args(ErrorCode) if f"`{code}`" not in doc]
     assert not undocumented, f"error codes missing from docs/protocol.md: {undocumented}"
 
-
-async def _until(condition, timeout: float = 5.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():
-        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.02)
