@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import uvicorn
 import websockets
+from fastapi.testclient import TestClient
 
 from assist.core.engine import Engine
 from assist.core.settings import Settings
@@ -108,6 +109,23 @@ def make_server(tmp_path: Path, small_engine: Engine) -> Iterator[Callable[..., 
 @pytest.fixture
 def server(make_server: Callable[..., RunningServer]) -> RunningServer:
     return make_server()
+
+
+class InProcess(TestClient):
+    """The app in-process (no socket): for role and validation tests that need no server."""
+
+    @property
+    def services(self) -> Services:
+        return self.app_state["services"]
+
+
+@pytest.fixture
+def client(tmp_path: Path, small_engine: Engine) -> Iterator[InProcess]:
+    """The service app with its lifespan run in-process over the tiny fixture index."""
+    settings = service_settings(tmp_path)
+    app = create_app(settings, engine=small_engine, tokens=TokenStore(settings.tokens))
+    with InProcess(app, base_url="http://testserver") as test_client:
+        yield test_client
 
 
 async def recv(ws: Any, kind: str | None = None, timeout: float = 10.0) -> dict[str, Any]:

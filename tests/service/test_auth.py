@@ -5,7 +5,6 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
-import httpx
 import pytest
 import websockets
 
@@ -16,7 +15,7 @@ from assist.service.auth import (
     hash_token,
     origin_allowed,
 )
-from tests.service.conftest import ADMIN, AGENT, QA, RunningServer, recv
+from tests.service.conftest import ADMIN, AGENT, QA, InProcess, RunningServer, recv
 
 
 async def closed_with(server: RunningServer, token: str | None, **kwargs) -> int:
@@ -42,16 +41,16 @@ async def test_origin_allow_list(make_server) -> None:
             assert (await recv(ws))["type"] == "welcome"
 
 
-async def test_admin_endpoints_need_admin(server: RunningServer) -> None:
-    async with httpx.AsyncClient(base_url=server.base) as http:
-        none = await http.post("/api/admin/reindex")
-        wrong = await http.post("/api/admin/reindex", headers={"Authorization": "Bearer nope-nope"})
-        agent = await http.post("/api/admin/reindex", headers={"Authorization": f"Bearer {AGENT}"})
-        qa_suggest = await http.post("/api/suggest", json={"text": "在吗"},
-                                     headers={"Authorization": f"Bearer {QA}"})
-        qa_index = await http.get("/api/index", headers={"Authorization": f"Bearer {QA}"})
-        admin_suggest = await http.post("/api/suggest", json={"text": "在吗"},
-                                        headers={"Authorization": f"Bearer {ADMIN}"})
+def test_admin_endpoints_need_admin(client: InProcess) -> None:
+    http = client
+    none = http.post("/api/admin/reindex")
+    wrong = http.post("/api/admin/reindex", headers={"Authorization": "Bearer nope-nope"})
+    agent = http.post("/api/admin/reindex", headers={"Authorization": f"Bearer {AGENT}"})
+    qa_suggest = http.post("/api/suggest", json={"text": "在吗"},
+                           headers={"Authorization": f"Bearer {QA}"})
+    qa_index = http.get("/api/index", headers={"Authorization": f"Bearer {QA}"})
+    admin_suggest = http.post("/api/suggest", json={"text": "在吗"},
+                              headers={"Authorization": f"Bearer {ADMIN}"})
     assert none.status_code == 401 and none.headers["www-authenticate"] == "Bearer"
     assert wrong.status_code == 401
     assert agent.status_code == 403 and "admin" in agent.json()["detail"]
