@@ -54,3 +54,28 @@ def test_suggest_with_broken_knowledge_is_a_clean_error(tmp_path: Path) -> None:
     result = run("suggest", "x", "--index", str(tmp_path / "i"), "--knowledge", str(tmp_path / "k"))
     assert result.exit_code == 1
     assert "malformed YAML" in result.output
+
+
+def test_index_build_reads_the_config_file(tmp_path: Path, monkeypatch) -> None:
+    """`assist index build` and its `assist-index` alias read ASSIST_CONFIG like every command."""
+    from indexer.cli import main as alias
+
+    config = tmp_path / "assist.toml"
+    config.write_text(f'knowledge = "{FIXTURES / "knowledge"}"\nindex = "{tmp_path / "from-config"}"\n'
+                      'embedder = "use"\n', encoding="utf-8")
+    monkeypatch.setenv("ASSIST_CONFIG", str(config))
+    for command, args in ((main, ["index", "build", "--quiet"]), (alias, ["build", "--quiet"])):
+        result = CliRunner().invoke(command, args)
+        assert result.exit_code == 0, result.output
+        assert str(tmp_path / "from-config") in result.output
+    assert (tmp_path / "from-config" / "CURRENT").is_file()
+
+
+def test_help_defaults_come_from_the_settings() -> None:
+    from assist.core.settings import Settings
+
+    result = run("serve", "--help")
+    assert result.exit_code == 0, result.output
+    flat = " ".join(result.output.split())
+    assert f"[env ASSIST_PORT; default {Settings().port}]" in flat
+    assert Settings.model_fields["port"].description in flat
