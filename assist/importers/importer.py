@@ -36,7 +36,7 @@ from assist.core.knowledge import KnowledgeError, knowledge_files, load_knowledg
 from assist.importers import faq, maxkb, qianniu
 from assist.importers.errors import ImportRejected, SourceProblem
 from assist.importers.ids import assign_ids, prefix_for
-from assist.importers.sheet import Draft, Table, read_tables
+from assist.importers.sheet import Draft, Table, find_columns, read_tables
 from assist.importers.yaml_writer import Links, render_entries
 
 Format = Literal["auto", "qianniu", "faq", "maxkb"]
@@ -101,10 +101,11 @@ def read_drafts(path: Path, fmt: Format = "auto") -> tuple[list[Draft], list[str
     warnings: list[str] = []
     for table in tables:
         detected = _detect(table)
-        if detected is None and table.sheet is not None and len(tables) > 1:
+        if detected is None and table.sheet is not None and len(tables) > 1 \
+                and not _closest(table):
             warnings.append(f"sheet {table.sheet!r} skipped: its first row names no known column")
             continue
-        chosen = detected if fmt == "auto" else fmt
+        chosen = (detected or _closest(table)) if fmt == "auto" else fmt
         if chosen is None:
             header = ", ".join(c for c in table.rows[0].cells if c) if table.rows else "(empty)"
             problems.append(table.problem(
@@ -134,6 +135,16 @@ def _detect(table: Table) -> str | None:
     return None
 
 
+def _closest(table: Table) -> str | None:
+    """The format most of whose columns the header names (for a sheet missing some), if any."""
+    if not table.rows:
+        return None
+    counts = {name: len(find_columns(table.rows[0], module.ALIASES))
+              for name, module in (("faq", faq), ("maxkb", maxkb), ("qianniu", qianniu))}
+    best = max(counts, key=lambda name: counts[name])
+    return best if counts[best] else None
+
+
 def import_file(path: Path, knowledge: Path, out: Path | None = None, fmt: Format = "auto",
                 id_prefix: str | None = None, keep_removed: bool = False,
                 links: Links | None = None, dry_run: bool = False) -> ImportReport:
@@ -154,15 +165,18 @@ def import_file(path: Path, knowledge: Path, out: Path | None = None, fmt: Forma
     imported = [_owned(entry_id, draft) for entry_id, draft in zip(ids, drafts, strict=True)]
     existing = _read_existing(target)
     state = _read_state(_state_path(target))
-    entries = _merge(imported, existing, state, keep_removed, report)
+    entries = _merge(imported, existing, state, keep_removed, links or {}, report)
     header = (f"Imported from {path.name} by `assist knowledge import` ({'/'.join(formats)}).\n"
               f"Re-importing it rewrites {', '.join(OWNED_KEYS)} and the file's questions;\n"
               "tags, like, questions and entries added here are kept (knowledge/README.md).")
     text = render_entries(entries, header=header, links=links)
     _check_roundtrip(text, entries, path.name)
     _validate(knowledge, target, text)
-    new_state = {"source": path.name, "formats": formats,
-                 "entries": {e["id"]: e for e in imported}}
+    recorded = {e["id"]: e for e in imported}
+    if keep_removed:  # still imported entries: a later import may drop them
+        recorded.update({i: (state or {}).get(i) or _owned_part(e) for e in existing
+                         if (i := e.get("id")) in report.removed})
+    new_state = {"source": path.name, "formats": formats, "entries": recorded}
     if dry_run:
         return report
     old_text = target.read_text(encoding="utf-8") if target.is_file() else None
@@ -187,14 +201,22 @@ def _owned(entry_id: str, draft: Draft) -> dict[str, Any]:
     return entry
 
 
+def _owned_part(entry: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in entry.items() if k in ("id", "questions", *OWNED_KEYS)}
+
+
 def _merge(imported: list[dict[str, Any]], existing: list[dict[str, Any]],
-           state: dict[str, dict[str, Any]] | None, keep_removed: bool,
+           state: dict[str, dict[str, Any]] | None, keep_removed: bool, links: Links,
            report: ImportReport) -> list[dict[str, Any]]:
     by_id = {e["id"]: e for e in existing if isinstance(e.get("id"), str)}
     new_ids = {e["id"] for e in imported}
     merged = []
     for entry in imported:
         old = by_id.get(entry["id"])
+        proposed = links.get(entry["id"])
+        # A like of the entry's own (the admin's, even []) is never replaced by a proposal.
+        if proposed and "like" not in (old or {}):
+            entry = {**entry, "like": [library_id for library_id, _ in proposed]}
         if old is None:
             report.added.append(entry["id"])
             merged.append(entry)
