@@ -36,6 +36,7 @@ def headerless(table: Table) -> bool:
 
 
 def parse(table: Table) -> tuple[list[Draft], list[SourceProblem]]:
+    names: dict[str, str | None]
     if headerless(table):
         columns, body = {"question": 0, "answer": 1}, table.rows
         names = {"question": None, "answer": None}

@@ -164,7 +164,10 @@ def import_file(path: Path, knowledge: Path, out: Path | None = None, fmt: Forma
                           kept_removed=keep_removed, warnings=warnings)
     imported = [_owned(entry_id, draft) for entry_id, draft in zip(ids, drafts, strict=True)]
     existing = _read_existing(target)
-    state = _read_state(_state_path(target))
+    state, last_source = _read_state(_state_path(target))
+    if last_source and last_source != path.name:
+        report.warnings.append(f"{target.name} was last imported from {last_source}; this import "
+                               "replaces its entries (use --out or rename the file to keep both)")
     entries = _merge(imported, existing, state, keep_removed, links or {}, report)
     header = (f"Imported from {path.name} by `assist knowledge import` ({'/'.join(formats)}).\n"
               f"Re-importing it rewrites {', '.join(OWNED_KEYS)} and the file's questions;\n"
@@ -275,13 +278,16 @@ def _state_path(target: Path) -> Path:
     return target.parent / STATE_DIR / f"{target.stem}.json"
 
 
-def _read_state(path: Path) -> dict[str, dict[str, Any]] | None:
+def _read_state(path: Path) -> tuple[dict[str, dict[str, Any]] | None, str | None]:
+    """What the last import wrote (entries by id) and its source file name."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         entries = data["entries"]
-        return entries if isinstance(entries, dict) else None
+        if isinstance(entries, dict):
+            return entries, str(data.get("source") or "")
     except (OSError, ValueError, KeyError, TypeError):
-        return None  # no record: treat every entry as imported, drop no question
+        pass
+    return None, None  # no record: treat every entry as imported, drop no question
 
 
 def _check_roundtrip(text: str, entries: list[dict[str, Any]], source: str) -> None:

@@ -103,3 +103,12 @@ def test_proposed_links_are_written_with_confidence_and_admin_like_is_kept(
     assert entries["phrases-mg"]["like"] == []
     assert entries["phrases-hi"]["like"] == ["greeting"]
     assert "# 0.95" in target.read_text(encoding="utf-8")
+
+
+def test_another_file_with_the_same_stem_is_flagged(qianniu_csv: Path, src: Path, folder: Path) -> None:
+    import_file(qianniu_csv, folder)
+    other = write_csv(src / "phrases.tsv", [QIANNU_HEADER, *QIANNU_ROWS[:2]], delimiter="\t")
+    report = import_file(other, folder)
+    assert report.warnings == ["phrases.yaml was last imported from phrases.csv; this import "
+                               "replaces its entries (use --out or rename the file to keep both)"]
+    assert len(report.removed) == 3
