@@ -7,10 +7,12 @@ with the same code are an error.
 
 from __future__ import annotations
 
+from assist.core.knowledge import Entry
 from assist.importers.errors import SourceProblem
 from assist.importers.fields import category_from_group, title_from_reply
 from assist.importers.sheet import Draft, Table, find_columns
 
+MAX_CODE = next(m.max_length for m in Entry.model_fields["code"].metadata if hasattr(m, "max_length"))
 HEADER = ("快捷短语编码", "快捷短语", "快捷短语分组")
 ALIASES = {
     "code": ("快捷短语编码", "快捷编码", "短语编码", "编码"),
@@ -38,6 +40,10 @@ def parse(table: Table) -> tuple[list[Draft], list[SourceProblem]]:
         phrase, code = row.get(phrase_col), " ".join(row.get(code_col).split())
         if not phrase:
             problems.append(table.problem("empty phrase", row.number, phrase_col, HEADER[1]))
+            continue
+        if len(code) > MAX_CODE:
+            problems.append(table.problem(f"code longer than {MAX_CODE} characters",
+                                          row.number, code_col, HEADER[0]))
             continue
         if code:
             if code in first_row_of_code:

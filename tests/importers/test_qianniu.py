@@ -52,13 +52,15 @@ def test_encodings_of_excel_exports(encoding: str, src: Path, folder: Path) -> N
 
 def test_duplicate_code_and_empty_phrase_name_row_and_column(src: Path, folder: Path) -> None:
     path = write_csv(src / "phrases.csv", [
-        QIANNU_HEADER, ["a1", "亲,第一条~", ""], ["b", "", "售前"], ["a1", "亲,又一条~", ""]])
+        QIANNU_HEADER, ["a1", "亲,第一条~", ""], ["b", "", "售前"], ["a1", "亲,又一条~", ""],
+        ["x" * 65, "亲,编码太长~", ""]])
     with pytest.raises(ImportRejected) as caught:
         import_file(path, folder)
     messages = [str(p) for p in caught.value.problems]
     assert messages == [
         "phrases.csv, row 3, column B (快捷短语): empty phrase",
         "phrases.csv, row 4, column A (快捷短语编码): duplicate code 'a1' (first in row 2)",
+        "phrases.csv, row 5, column A (快捷短语编码): code longer than 64 characters",
     ]
     assert not (folder / "imported").exists()
 
