@@ -11,7 +11,8 @@ import pytest
 
 REPO = Path(__file__).parent.parent
 # Bottom to top. A module may import its own layer and those below, never one above.
-LAYERS = ["assist.core", "assist.importers", "assist.logstore", "assist.qa", "assist.service", "assist.cli", "indexer"]
+LAYERS = ["assist.core", "assist.importers", "assist.logstore", "assist.qa", "assist.service", "assist.cli",
+          "indexer"]
 
 
 def _modules() -> list[tuple[str, Path]]:
