@@ -11,6 +11,7 @@ import click
 from assist.cli.common import index_option, knowledge_option
 from assist.cli.index import index
 from assist.cli.qa_commands import qa
+from assist.cli.risk import risk as risk_group
 from assist.cli.serve import register as register_service
 from assist.core.engine import Message, open_or_build
 from assist.core.index.load import IndexLoadError
@@ -71,3 +72,4 @@ def format_result(message: str, result: SuggestResult) -> str:
 register_service(main)
 main.add_command(qa)
 main.add_command(index)
+main.add_command(risk_group)

@@ -13,7 +13,15 @@ from assist.core.models import Attachment, Risk, Severity
 from assist.core.retrieval import EntryHit
 from assist.core.risk.attachments import check_attachment, check_attachments, files_named_in
 from assist.core.risk.config import RiskConfig
-from assist.core.risk.intents import ASKS_TO_OPEN, INNOCENT, SHOP_LINK_TROUBLE, match_intents, pretext
+from assist.core.risk.intents import (
+    ASKS_TO_OPEN,
+    INNOCENT,
+    QUESTION_INNOCENT_TYPES,
+    SHOP_LINK_TROUBLE,
+    innocent_question,
+    match_intents,
+    pretext,
+)
 from assist.core.risk.lists import HostLists
 from assist.core.risk.markup import MarkupFinding, find_markup
 from assist.core.risk.semantic import semantic_risks
@@ -104,7 +112,9 @@ class RiskDetector:
         if risk.type == "phishing_link" and links and all(link.allowed for link in links):
             return True  # the links are checked platform links
         innocent = INNOCENT.get(risk.type)
-        return bool(innocent and innocent.search(folded.text))
+        if innocent and innocent.search(folded.text):
+            return True
+        return risk.type in QUESTION_INNOCENT_TYPES and innocent_question(folded.text)
 
     def _without_link(self, risk: Risk, folded: Folded) -> Risk | None:
         """A phishing match in a message with no link: there is nothing to open yet.

@@ -272,3 +272,16 @@ INNOCENT: dict[str, re.Pattern[str]] = {
     "verification_code": _CODE_TROUBLE,
     "off_platform_payment": _r(r"(?:已经?|刚刚?)(?:付款|付了款|付过款|拍下|拍了|下单|下了单)"),
 }
+
+# A semantic match resembles a scam phrasing; a buyer *asking about* the topic ("你们会问我要验证码吗",
+# "可以开公司抬头的发票吗") is not one, unless the question carries a demand ("验证码发我一下好吗").
+QUESTION_INNOCENT_TYPES = frozenset({"extortion_bait", "verification_code", "fake_review",
+                                     "off_platform_contact", "off_platform_payment"})
+# What turns a question into a demand or an offer: "…发我好吗", "要不要合作", "能不能写别的商品名".
+DEMAND = _r(rf"{_GIVE_ME}|帮我|替我|加我|(?:转|付|打)(?:给)?你|返我|赔我|退我|不然|否则"
+            r"|要不要|需不需要|需要[^,。!?]{0,8}吗|合作|帮你们|(?:写|开|改)(?:成|别的)")
+
+
+def innocent_question(text: str) -> bool:
+    """The whole message is a question about a policy, with no demand in it."""
+    return is_question(text, True) and not DEMAND.search(text)
