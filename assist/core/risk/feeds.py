@@ -124,7 +124,7 @@ def update_feed_list(lists_dir: Path, files: Iterable[Path], replace: bool = Fal
     shared = HostList(SHARED_HOSTS)
     target = lists_dir / FEED_FILE
     current = set() if replace else set(read_list(target))
-    hand_listed = read_list(lists_dir / BLOCK_FILE)
+    listed = HostList(frozenset(current) | read_list(lists_dir / BLOCK_FILE))
     for host in read:
         if allow.match(host):
             summary.skipped_platform += 1
@@ -133,7 +133,7 @@ def update_feed_list(lists_dir: Path, files: Iterable[Path], replace: bool = Fal
             summary.skipped_shared += 1
             summary.skipped_examples.append(host)
             continue
-        if host in current or host in hand_listed:
+        if listed.match(host):  # itself or a parent domain is listed already
             summary.already_listed += 1
             continue
         current.add(host)

@@ -44,7 +44,7 @@ _CODE_TROUBLE = re.compile(rf"{_CODE}[^,。!?]{{0,6}}(?:收不到|没收到|不�
 _CLAUSE_END = ",.;!?。!?;…~"
 _QUESTION = re.compile(r"[吗么嘛?]|有没有|能不能|可不可以|是不是|是否|会不会|要不要|什么|怎么|为什么|"
                        r"为啥|多少|咋|几(?:天|个|号)|哪")
-_NEGATED = re.compile(r"(?:不|没|别|非)[^吗么嘛?]{0,12}(?:[吗么嘛?]|可以不|行不|能不)")
+_NEGATION = re.compile(r"不|没|别|非")
 # "…吧?" presumes the answer; "敢…吗" is a dare, not a question.
 _PRESUMPTIVE = re.compile(r"吧[?]?$|对吧|是吧|敢")
 
@@ -60,7 +60,8 @@ def is_question(text: str, any_question: bool) -> bool:
     """A buyer asking (not asserting or demanding); "…吧?" presumes the answer, so it is not."""
     if _PRESUMPTIVE.search(text.rstrip(_CLAUSE_END) + ("?" if text.endswith("?") else "")):
         return False
-    return bool(_NEGATED.search(text) or (any_question and _QUESTION.search(text)))
+    asked = bool(_QUESTION.search(text) or re.search(r"可以不|行不|能不", text))
+    return asked and (any_question or bool(_NEGATION.search(text)))
 
 
 @dataclass(frozen=True)

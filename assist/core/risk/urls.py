@@ -281,7 +281,7 @@ class LinkChecker:
             return Signal("brand_in_domain", "block",
                           f"子域名冒用“{found.group(1)}”,真实网站是 "
                           f"{ext.top_domain_under_public_suffix},是冒充的网址")
-        for raw in re.split(r"[.\-]", ext.domain):
+        for raw in re.split(r"[.\-]", f"{ext.subdomain}.{ext.domain}"):
             token = _letters(skeleton(raw))
             if token in _LOOKALIKE_BRANDS and raw != _LOOKALIKE_BRANDS[token]:
                 return Signal("homoglyph", "block",
