@@ -45,6 +45,8 @@ _CLAUSE_END = ",.;!?。!?;…~"
 _QUESTION = re.compile(r"[吗么嘛?]|有没有|能不能|可不可以|是不是|是否|会不会|要不要|什么|怎么|为什么|"
                        r"为啥|多少|咋|几(?:天|个|号)|哪")
 _NEGATION = re.compile(r"不|没|别|非")
+# "要不要", "有没有": A-not-A questions, which ask without negating anything.
+_A_NOT_A = re.compile(r"(.)[不没]\1|可不可以|好不好")
 # "…吧?" presumes the answer; "敢…吗" is a dare, not a question.
 _PRESUMPTIVE = re.compile(r"吧[?]?$|对吧|是吧|敢")
 
@@ -61,7 +63,7 @@ def is_question(text: str, any_question: bool) -> bool:
     if _PRESUMPTIVE.search(text.rstrip(_CLAUSE_END) + ("?" if text.endswith("?") else "")):
         return False
     asked = bool(_QUESTION.search(text) or re.search(r"可以不|行不|能不", text))
-    return asked and (any_question or bool(_NEGATION.search(text)))
+    return asked and (any_question or bool(_NEGATION.search(_A_NOT_A.sub("", text))))
 
 
 @dataclass(frozen=True)
