@@ -64,7 +64,7 @@ class Tally:
     def line(self, label: str) -> str:
         n = self.total or 1
         return (f"  {label:42s} {self.total:5d}   flagged {self.flagged / n:7.2%}   "
-                f"blocked {self.blocked / n:7.2%}")
+                f"blocked {self.blocked / n:7.2%}   warned only {(self.flagged - self.blocked) / n:7.2%}")
 
 
 def _feed_file(folder: Path, prefix: str) -> Path | None:

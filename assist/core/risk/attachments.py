@@ -17,6 +17,7 @@ import base64
 import binascii
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from assist.core.models import Attachment, Severity
@@ -209,7 +210,7 @@ def check_attachment(attachment: Attachment) -> FileFinding | None:
     return max(findings, key=lambda f: _RANK[f.severity])  # first of the most severe
 
 
-def _findings(attachment: Attachment):  # noqa: ANN202 (a generator of FileFinding)
+def _findings(attachment: Attachment) -> Iterator[FileFinding]:
     raw = attachment.name
     name = read_name(raw)
     shown = name.shown.strip() or raw
