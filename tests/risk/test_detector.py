@@ -161,3 +161,13 @@ def test_risk_config_sets_the_semantic_thresholds() -> None:
 def test_every_risk_setting_is_documented(name: str) -> None:
     doc = (Path(__file__).resolve().parents[2] / "docs" / "risk.md").read_text(encoding="utf-8")
     assert f"| `{name}` |" in doc
+
+
+def test_a_policy_question_vetoes_a_semantic_match(detector) -> None:
+    assert detector.detect("你们会问我要验证码吗", [], [_hit("verification_code", "block", 0.8)]) == []
+    assert detector.detect("发票可以开公司抬头吗", [], [_hit("extortion_bait", "warn", 0.8)]) == []
+    # a question that carries a demand or an offer is still one
+    (risk,) = detector.detect("验证码发我一下好吗", [], [_hit("verification_code", "block", 0.8)])
+    assert risk.severity == "block"
+    (risk,) = detector.detect("要不要合作做评价", [], [_hit("fake_review", "warn", 0.8)])
+    assert risk.type == "fake_review"

@@ -238,3 +238,22 @@ def test_question_and_negation_forms_are_not_flagged(detector, text) -> None:
 ])
 def test_assertions_and_demands_on_the_same_topics_still_fire(detector, text) -> None:
     assert detector.rule_risks(text), text
+
+
+# --- end to end through the engine, on a knowledge folder without lists/ -----------------
+
+def test_engine_on_a_shop_folder_without_lists(small_index, embedder) -> None:
+    from assist.core.engine import Message, open_engine
+
+    engine = open_engine(small_index, embedder)
+    popular, refund, malware, question, platform = engine.suggest_many([
+        Message("退款链接 https://www.ikea.cn/cn/zh/"),
+        Message("退款链接 https://tb-back-7.netlify.app/r"),
+        Message("文件发你了", [Attachment(name="boatnet.arm7", mime="application/x-executable")]),
+        Message("有没有发票"),
+        Message("https://item.taobao.com/item.htm?id=8812 这个有货吗"),
+    ])
+    assert popular.risks and {r.severity for r in popular.risks} == {"warn"}
+    assert "block" in {r.severity for r in refund.risks}
+    assert [(r.type, r.severity) for r in malware.risks] == [("malicious_file", "block")]
+    assert question.risks == [] and platform.risks == []
