@@ -12,6 +12,7 @@ from assist.cli.common import index_option, knowledge_option
 from assist.cli.index import index
 from assist.cli.knowledge import knowledge
 from assist.cli.qa_commands import qa
+from assist.cli.risk import risk as risk_group
 from assist.cli.serve import register as register_service
 from assist.core.engine import Message, open_or_build
 from assist.core.index.load import IndexLoadError
@@ -73,3 +74,4 @@ register_service(main)
 main.add_command(qa)
 main.add_command(index)
 main.add_command(knowledge)
+main.add_command(risk_group)
