@@ -24,7 +24,9 @@ class SqliteLogStore(SqlLogStore):
 
     def _connect(self) -> sqlite3.Connection:
         # Created 0600 (customer text, masked or not, is nobody else's business); SQLite gives
-        # its -wal and -shm files the same mode.
+        # its -wal and -shm files the same mode. The directory is made again if it was deleted:
+        # the log goes on in a new file rather than nowhere.
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
         conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
         conn.execute("PRAGMA journal_mode=WAL")

@@ -16,7 +16,8 @@ async def test_suggest_returns_the_websocket_result(server: RunningServer) -> No
         response = await http.post("/api/suggest", json={"text": "能便宜点吗"})
     assert response.status_code == 200, response.text
     body = response.json()
-    assert set(body) == {"scripts", "policies", "risks", "index_version", "latency_ms"}
+    assert set(body) == {"scripts", "policies", "risks", "index_version", "latency_ms", "logged"}
+    assert body["logged"] is None  # no ids: not an ingest
     assert body["scripts"][0]["id"] == "bargain"
     assert body["index_version"] == server.services.engine.version
     assert server.services.writer.flush()
