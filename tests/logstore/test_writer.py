@@ -184,11 +184,10 @@ def test_a_real_full_disk(small_disk: Path, tmp_path: Path) -> None:
     spool = Spool([small_disk / "spool", tmp_path / "spool"], "s", 1 << 24)
     writer = LogWriter(store, batch=100, spool=spool, retry_max_s=0.2)
     filler = small_disk / "filler"
-    with filler.open("wb") as f:  # fill the disk to the last block
+    with filler.open("wb", buffering=0) as f:  # fill the disk to the last block
         try:
             while True:
                 f.write(b"\0" * 65536)
-                f.flush()
         except OSError:
             pass
     accepted = sum(writer.put(record(n, "能便宜点吗" * 20)) for n in range(500))
