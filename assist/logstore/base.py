@@ -187,7 +187,8 @@ class SqlLogStore:
         if masked == conversation_id:
             return conversation_id
         digest = hmac.new(self._id_key, conversation_id.encode("utf-8", "replace"), hashlib.sha256)
-        return f"{masked}~{digest.hexdigest()[:10]}"
+        # "~k" + hex: glued to a letter, the digest's digits never read as a number to mask.
+        return f"{masked}~k{digest.hexdigest()[:10]}"
 
     def prepare(self, record: MessageRecord | FeedbackRecord) -> MessageRecord | FeedbackRecord:
         """A copy fit to store or spool: text made valid (lone surrogates, NULs, non-finite

@@ -107,6 +107,9 @@ _LANDLINE = re.compile(r"0[1-9][0-9]{8,10}")
 _LANDLINE_NO_ZERO = re.compile(r"[1-9][0-9]{8,10}")  # after +86 the trunk 0 is dropped
 
 
+_LONGEST = 23
+
+
 @dataclass
 class _Run:
     start: int
@@ -180,7 +183,12 @@ def _claim(run: _Run, after_letter: bool, folded: str, spans: list[tuple[int, in
     """Mask the longest personal shapes made of whole groups of ``run``; True if any."""
     groups, i, found = run.groups, 0, False
     while i < len(groups):
-        for j in range(len(groups), i, -1):
+        # No personal number is longer than 0086 + 19 digits: bounds the work on a long run.
+        longest, length = i, 0
+        while longest < len(groups) and length + len(groups[longest][2]) <= _LONGEST:
+            length += len(groups[longest][2])
+            longest += 1
+        for j in range(longest, i, -1):
             digits = "".join(g[2] for g in groups[i:j])
             label = _number_label(digits, run.plus and i == 0, after_letter and i == 0)
             if label is None:

@@ -236,3 +236,24 @@ def test_postgresql_restart_loses_nothing() -> None:
         writer.close()
         proxy.stop()
         open_log_store(PG_URL, Path("."), prefix).drop()  # type: ignore[attr-defined]
+
+
+def test_conversation_ids_are_stored_masked_and_still_found(tmp_path: Path) -> None:
+    store: Any = open_log_store("", tmp_path)
+    store.write_messages([record(1, conversation="buyer_13812345678"),
+                          record(2, conversation="buyer_13912345678"),
+                          record(3, conversation="tb-8812")])
+    stored = store.stored_id("buyer_13812345678")
+    assert stored.startswith("buyer_[手机号]~k") and "1381234" not in stored
+    assert store.stored_id(stored) == stored  # idempotent: the QA page passes stored ids back
+    assert stored != store.stored_id("buyer_13912345678")  # two buyers stay two conversations
+    assert [r.message_id for r in store.conversation("buyer_13812345678")] == ["m1"]
+    assert [r.message_id for r in store.conversation(stored)] == ["m1"]
+    assert [r.message_id for r in store.conversation("tb-8812")] == ["m3"]  # no personal data: as is
+    assert store.query_messages(MessageQuery(conversation_id="buyer_13912345678"))[0].message_id == "m2"
+    attached = record(4)
+    attached.attachments = [{"name": "身份证11010519491231002X_13812345678.jpg", "mime": "image/jpeg"}]
+    store.write_messages([attached])
+    row = store.query_messages(MessageQuery(limit=1))[0]
+    assert row.attachments == [{"name": "身份证[身份证号]_[手机号].jpg", "mime": "image/jpeg"}]
+    store.close()
