@@ -4,6 +4,7 @@ is one line naming it."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 from pathlib import Path
@@ -54,6 +55,33 @@ async def test_degraded_log_is_reported_and_acks_say_not_logged(make_server, tmp
         assert (await http.get("/healthz")).json()["status"] == "ok"
     stored = {row.message_id for row in server.services.store.conversation("c1")}
     assert stored == {m for m, ok in logged.items() if ok}
+
+
+async def test_a_bad_feedback_frame_costs_no_one_else_their_records(make_server) -> None:
+    """The issue's case: a feedback frame with a lone surrogate used to make the writer drop its
+    whole batch (another agent's 20 acked records with it) and stall ~3 s."""
+    server = make_server(rate_per_s=1000, rate_burst=1000)
+    async with server.ws() as bad, server.ws() as good:
+        await recv(bad, "welcome")
+        await recv(good, "welcome")
+        for i in range(20):
+            await send(good, **message("c-good", f"g{i}", f"第{i}个问题 能便宜点吗"), ref=f"g{i}")
+        # ASCII-escaped JSON: the only way a lone surrogate travels in UTF-8 text.
+        await bad.send(json.dumps({"type": "feedback", "message_id": "g3", "suggestion_id": "bargain",
+                                   "action": "edited", "final_text": "改好了\ud800", "ref": "bad"}))
+        answer = await recv(bad)
+        acks = [await recv(good, "ack") for _ in range(20)]
+    assert all(a["logged"] for a in acks)
+    started = time.monotonic()
+    assert server.services.writer.flush(10) and time.monotonic() - started < 3
+    stored_ids = {r.message_id for r in server.services.store.conversation("c-good")}
+    assert stored_ids == {f"g{i}" for i in range(20)}
+    if answer["type"] == "ack":  # taken at the edge: then it is stored, made valid
+        stored = server.services.store.feedback_for(["g3"])
+        assert [f.final_text for f in stored] == ["改好了\ufffd"]
+    else:  # or refused at the edge with an error frame, which is fine too
+        assert answer["type"] == "error"
+    assert server.services.writer.rejected == 0
 
 
 def run_cli(*args: str) -> tuple[int, str]:
