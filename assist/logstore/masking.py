@@ -247,8 +247,10 @@ def _pieces(loose: list[_Run], folded: str) -> list[tuple[int, int, str]]:
 _PROVINCES = ("北京|天津|上海|重庆|河北|山西|辽宁|吉林|黑龙江|江苏|浙江|安徽|福建|江西|山东|河南|湖北|"
               "湖南|广东|海南|四川|贵州|云南|陕西|甘肃|青海|台湾|内蒙古|广西|西藏|宁夏|新疆|香港|澳门")
 _HAN = r"[\u4e00-\u9fff]"
-# The first part may not start with words that lead into an address (住在, 寄到, 改成, 地址...).
-_LEAD = (r"[^\W\d_的了在住到寄送是为我你他她们这那个吗呢吧啊把给从往填改成写能要想去帮看下"
+_NAME_CHAR = r"[\u4e00-\u9fffA-Za-z]"  # place names: 望京SOHO, 华润二十四城
+# The first part's name holds none of the words that lead into an address (家住在, 寄到, 改成,
+# 地址是...), so the mask starts at the place.
+_LEAD = (r"[^\W\d_的了在住到寄送是为我你他她们这那个吗呢吧啊把给从往填改成写能要想去帮看"
          r"地址收货件请就都还也很没过说问等让被对于麻烦]")
 _NUM = r"[0-9A-Za-z零〇一二三四五六七八九十百两幺]{1,6}"
 _PLACE_SUFFIX = (r"(?:特别行政区|自治区|自治州|自治县|省|市|盟|州|地区|区|县|旗|街道|镇|乡|社区|村|组|屯|"
@@ -258,8 +260,8 @@ _UNIT = r"(?:号楼|号院|栋|幢|座|单元|层|楼|室|号|弄|组|户|舍)"
 # 5-3-1404室: building-unit-room; a bare room number only right after a building (22栋473).
 _UNIT_PART = rf"(?:{_NUM}(?:号楼|栋|幢|座|单元|舍)(?:[0-9]{{2,5}}(?:室|号)?(?![0-9]))?|{_NUM}{_UNIT}|" \
              r"[0-9]{1,3}(?:-[0-9]{1,4}){1,3}(?:室|号)?(?![0-9]))"
-_FIRST = rf"(?:(?:{_PROVINCES})(?=[\u4e00-\u9fff])|{_LEAD}{_HAN}{{0,7}}?{_PLACE_SUFFIX}|{_UNIT_PART})"
-_PART = rf"(?:{_HAN}{{1,8}}?{_PLACE_SUFFIX}|{_UNIT_PART})"
+_FIRST = rf"(?:(?:{_PROVINCES})(?=[\u4e00-\u9fff])|{_LEAD}{{1,8}}?{_PLACE_SUFFIX}|{_UNIT_PART})"
+_PART = rf"(?:{_NAME_CHAR}{{0,8}}?{_PLACE_SUFFIX}|{_UNIT_PART})"
 _TAIL = rf"(?:{_HAN}{{1,6}}?(?:城|园|苑|府|湾|庭|居|轩|阁|邸|墅|庄|坊|汇|中心|广场|大厦|公馆))?"
 _ADDRESS = re.compile(rf"{_FIRST}(?:[ -]?{_PART})+{_TAIL}")
 _ADDRESS_LABEL = re.compile(r"(?:收货|收件|寄件|家庭|详细|新|现|送货|配送|邮寄|寄回)?地址\s*"
@@ -280,19 +282,20 @@ def _structural_address(m: re.Match[str]) -> str | None:
 
 
 # ---- names -----------------------------------------------------------------------------------
-_NAME_INTRO = re.compile(r"(?:收件人|收货人|联系人|签收人|取件人|户名|持卡人|开户名|实名|姓名|名字)"
+_NAME_INTRO = re.compile(r"(?:收件人|收货人|联系人|签收人|取件人|户名|持卡人|开户名|实名|姓名|名字|我叫)"
                          r"[\s:：]*(?:是|为|叫|写|填|改成|改为|换成)?[\s:：]*"
                          r"([\u4e00-\u9fff·]{2,4}?(?=电话|手机|号码|联系|地址|身份|[^\u4e00-\u9fff·]|$)|"
                          # no boundary in sight (收货人李四明天在家): the usual length of a name
                          r"[\u4e00-\u9fff]{3})")
 _NAME_HEAD = re.compile(r"(?m)^\s*([\u4e00-\u9fff·]{2,4})[\s,，]+(?=\[(?:手机号|电话)\])")
-_NOT_NAMES = {"你好", "您好", "老板", "客服", "亲亲", "电话", "手机", "号码", "联系", "麻烦", "谢谢", "本人",
-              "自己", "我的", "在吗", "急急", "请问", "收件", "收货", "地址"}
+# Words that are never (part of) a name: 联系电话 13812345678 heads a line but names nobody.
+_NOT_NAME = re.compile(r"你好|您好|老板|客服|亲亲|电话|手机|号码|联系|麻烦|谢谢|本人|自己|我的|在吗|急|请问|"
+                       r"收件|收货|地址|微信|座机|快递|打|回拨|致电|号|店|家")
 
 
 def _name(m: re.Match[str]) -> str | None:
     name = m.group(1)
-    return None if name in _NOT_NAMES or name[0] in "我你他她" else "[姓名]"
+    return None if _NOT_NAME.search(name) or name[0] in "我你他她" else "[姓名]"
 
 
 def mask(text: str) -> str:

@@ -33,6 +33,10 @@ from assist.logstore.masking import mask
     ("我家在和平路一百二十号三单元", "[地址]"),
     ("地址：翠苑小区七幢二单元五零一", "[地址]"),
     ("送到临安县青山镇石门村三组", "[地址]"),
+    ("发到北京市朝阳区建国路88号SOHO现代城5号楼1202", "[地址]"),
+    ("寄到 广东省 深圳市 南山区 科技园 10栋", "[地址]"),
+    ("我是住在朝阳区三里屯路19号院的", "[地址]"),
+    ("我叫韩梅梅，电话一八六零零零零幺幺幺幺", "[姓名]"),
 ])
 def test_personal_values_are_masked(raw: str, label: str) -> None:
     masked = mask(raw)
@@ -57,6 +61,16 @@ def test_personal_values_are_masked(raw: str, label: str) -> None:
 ])
 def test_non_personal_numbers_are_kept(text: str) -> None:
     assert mask(text) == text
+
+
+@pytest.mark.parametrize(("raw", "masked"), [
+    ("我家住在幸福小区3号楼2单元601", "我家住在[地址]"),  # the mask starts at the place
+    ("联系电话 +86 13912345678", "联系电话 [手机号]"),  # a label heading a line is not a name
+    ("人民路100号", "[地址]"),
+    ("发到上海市要几天", "发到上海市要几天"),  # a city alone is not an address
+])
+def test_masks_start_and_stop_where_the_data_does(raw: str, masked: str) -> None:
+    assert mask(raw) == masked
 
 
 def test_masking_is_idempotent_and_total() -> None:
