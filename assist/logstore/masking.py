@@ -76,6 +76,12 @@ _DOT = r"(?:\s*\.\s*|\s*[。．]\s*|\s*[(\[【（]\s*dot\s*[)\]】）]\s*|\s+dot
 _EMAIL = re.compile(rf"(?i)(?<![A-Za-z0-9._%+-])[A-Za-z0-9][A-Za-z0-9._%+-]*{_AT}"
                     rf"[A-Za-z0-9-]+(?:{_DOT}[A-Za-z0-9-]+)*{_DOT}[A-Za-z]{{2,6}}(?![A-Za-z])")
 
+def _email(m: re.Match[str]) -> str | None:
+    # http://taobao.com@evil.top/ is a link (a phishing trick QA must see), not a mailbox.
+    before = m.string[max(0, m.start() - 80):m.start()].split()[-1:] or [""]
+    return None if "://" in before[0] or m.string[m.start() - 2:m.start()] == "//" else "[邮箱]"
+
+
 # ---- ids introduced as WeChat / QQ ------------------------------------------------------------
 _INTRO_SEP = r"[\s:：=]*(?:是|为|号是|号为|号|id|ID)?[\s:：=]*"
 _WECHAT = re.compile(r"(?i)(?:微信|薇信|威信|卫星|v信|vx|wx|wechat|weixin|(?<![a-z])[+加]v(?![a-z]))"
@@ -97,6 +103,7 @@ _NOT_MOBILE = re.compile(r"订单|单号|编号|交易|流水|条码|货号|型�
 _PERSONAL = re.compile(r"电话|手机|号码|联系|致电|回拨|打|座机|tel|Tel|TEL|卡号|银行|卡|账号|户号|"
                        r"身份证|证件|身份|微信|QQ|qq")
 _JOINED = re.compile(r"\s*(?:和|与|及|跟|或|还有|以及|、|/|,|，)\s*")
+_CARD_START = re.compile(r"62|60|4|5[1-5]|2[2-7]|35")
 _CARD_CONTEXT = re.compile(r"卡号|银行|卡|账号|户号")
 _ID_CONTEXT = re.compile(r"身份证|证件|身份")
 _DATE = r"(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])"
@@ -123,7 +130,24 @@ class _Run:
         return "".join(g[2] for g in self.groups)
 
 
-def _number_label(digits: str, plus: bool, after_letter: bool) -> str | None:
+def _luhn(digits: str) -> bool:
+    total = 0
+    for i, char in enumerate(reversed(digits)):
+        d = int(char) * (2 if i % 2 else 1)
+        total += d - 9 if d > 9 else d
+    return total % 10 == 0
+
+
+def _card_like(digits: str, introduced: bool) -> bool:
+    """16–19 digits are a card when introduced as personal (卡号, 银行, 账号...), whatever the
+    checksum; a bare one (an order number pasted alone looks the same) when it starts like a
+    card (UnionPay 62/60, Visa 4, Mastercard 5/2, JCB 35) or passes the Luhn check."""
+    if not (16 <= len(digits) <= 19 and digits.isdigit()) or digits[0] == "0":
+        return False
+    return introduced or bool(_CARD_START.match(digits)) or _luhn(digits)
+
+
+def _number_label(digits: str, plus: bool, after_letter: bool, introduced: bool = True) -> str | None:
     """The label of a whole digit string, or None when no personal shape fits."""
     if after_letter:  # SF…, JD…, model numbers: only a mobile number glued to a name counts
         return "[手机号]" if _MOBILE.fullmatch(digits) else None
@@ -138,7 +162,7 @@ def _number_label(digits: str, plus: bool, after_letter: bool) -> str | None:
         return "[电话]"
     if _ID18.fullmatch(digits) or _ID15.fullmatch(digits):
         return "[身份证号]"
-    if 16 <= len(digits) <= 19 and digits.isdigit() and digits[0] != "0":
+    if _card_like(digits, introduced):
         return "[银行卡号]"
     return None
 
@@ -182,6 +206,7 @@ def _mask_numbers(text: str) -> str:
 def _claim(run: _Run, after_letter: bool, folded: str, spans: list[tuple[int, int, str]]) -> bool:
     """Mask the longest personal shapes made of whole groups of ``run``; True if any."""
     groups, i, found = run.groups, 0, False
+    introduced = bool(_PERSONAL.search(run.context))
     while i < len(groups):
         # No personal number is longer than 0086 + 19 digits: bounds the work on a long run.
         longest, length = i, 0
@@ -190,7 +215,7 @@ def _claim(run: _Run, after_letter: bool, folded: str, spans: list[tuple[int, in
             longest += 1
         for j in range(longest, i, -1):
             digits = "".join(g[2] for g in groups[i:j])
-            label = _number_label(digits, run.plus and i == 0, after_letter and i == 0)
+            label = _number_label(digits, run.plus and i == 0, after_letter and i == 0, introduced)
             if label is None:
                 continue
             start = run.start if i == 0 else groups[i][0]
@@ -226,6 +251,8 @@ def _pieces(loose: list[_Run], folded: str) -> list[tuple[int, int, str]]:
                 continue
             digits = "".join(r.digits for r in window)
             context = window[0].context
+            if not _PERSONAL.search(context):
+                continue  # pieces only when introduced (手机166290……01864), not 1688.com/…/6221133
             if _MOBILE.fullmatch(digits):
                 label = "[手机号]"
             elif 16 <= len(digits) <= 19 and _CARD_CONTEXT.search(context):
@@ -247,13 +274,12 @@ def _pieces(loose: list[_Run], folded: str) -> list[tuple[int, int, str]]:
 _PROVINCES = ("北京|天津|上海|重庆|河北|山西|辽宁|吉林|黑龙江|江苏|浙江|安徽|福建|江西|山东|河南|湖北|"
               "湖南|广东|海南|四川|贵州|云南|陕西|甘肃|青海|台湾|内蒙古|广西|西藏|宁夏|新疆|香港|澳门")
 _HAN = r"[\u4e00-\u9fff]"
-_NAME_CHAR = r"[\u4e00-\u9fffA-Za-z]"  # place names: 望京SOHO, 华润二十四城
-# The first part's name holds none of the words that lead into an address (家住在, 寄到, 改成,
-# 地址是...), so the mask starts at the place.
+# A part's name (letters too: 望京SOHO) holds none of the words that lead into an address (家住在,
+# 寄到, 改成, 地址是...) or chat around it, so the mask starts at the place.
 _LEAD = (r"[^\W\d_的了在住到寄送是为我你他她们这那个吗呢吧啊把给从往填改成写能要想去帮看"
          r"地址收货件请就都还也很没过说问等让被对于麻烦]")
 _NUM = r"[0-9A-Za-z零〇一二三四五六七八九十百两幺]{1,6}"
-_PLACE_SUFFIX = (r"(?:特别行政区|自治区|自治州|自治县|省|市|盟|州|地区|区|县|旗|街道|镇|乡|社区|村|组|屯|"
+_PLACE_SUFFIX = (r"(?:特别行政区|自治区|自治州|自治县|省|市|盟|州|地区|区|县|街道|镇|乡|社区|村|组|屯|"
                  r"大道|大街|路|街|巷|胡同|里弄|弄|小区|花园|家园|新村|公寓|大厦|广场|苑|园区|科技园|"
                  r"产业园|工业园|大学|学院|校区|宿舍|公寓楼|城)")
 _UNIT = r"(?:号楼|号院|栋|幢|座|单元|层|楼|室|号|弄|组|户|舍)"
@@ -261,12 +287,13 @@ _UNIT = r"(?:号楼|号院|栋|幢|座|单元|层|楼|室|号|弄|组|户|舍)"
 _UNIT_PART = rf"(?:{_NUM}(?:号楼|栋|幢|座|单元|舍)(?:[0-9]{{2,5}}(?:室|号)?(?![0-9]))?|{_NUM}{_UNIT}|" \
              r"[0-9]{1,3}(?:-[0-9]{1,4}){1,3}(?:室|号)?(?![0-9]))"
 _FIRST = rf"(?:(?:{_PROVINCES})(?=[\u4e00-\u9fff])|{_LEAD}{{1,8}}?{_PLACE_SUFFIX}|{_UNIT_PART})"
-_PART = rf"(?:{_NAME_CHAR}{{0,8}}?{_PLACE_SUFFIX}|{_UNIT_PART})"
+_PART = rf"(?:{_LEAD}{{0,8}}?{_PLACE_SUFFIX}|{_UNIT_PART})"
 _TAIL = rf"(?:{_HAN}{{1,6}}?(?:城|园|苑|府|湾|庭|居|轩|阁|邸|墅|庄|坊|汇|中心|广场|大厦|公馆))?"
 _ADDRESS = re.compile(rf"{_FIRST}(?:[ -]?{_PART})+{_TAIL}")
 _ADDRESS_LABEL = re.compile(r"(?:收货|收件|寄件|家庭|详细|新|现|送货|配送|邮寄|寄回)?地址\s*"
                             r"(?:[:：]|是|为|改成|改为|换成)"
-                            r"\s*([^,，。;；!！?？\n]{4,80})")
+                            # up to the clause's end, or the next field (电话…, a mask already made)
+                            r"\s*((?:(?!电话|手机|联系|收件人|收货人|\s*\[)[^,，。;；!！?？\n]){4,80})")
 _COARSE = re.compile(rf"(?:{_PROVINCES})|{_HAN}*?(?:省|市|特别行政区|自治区)")
 
 
@@ -302,7 +329,7 @@ def mask(text: str) -> str:
     """Return ``text`` with personal data replaced by labels; other text is unchanged."""
     if not text or not isinstance(text, str):
         return text
-    text = _sub_folded(_EMAIL, text, lambda m: "[邮箱]")
+    text = _sub_folded(_EMAIL, text, _email)
     text = _sub_folded(_WECHAT, text, lambda m: "[手机号]" if _MOBILE.fullmatch(m.group(1)) else "[微信号]")
     text = _sub_folded(_QQ, text, lambda m: "[QQ号]", _fold_digits)
     text = _mask_numbers(text)

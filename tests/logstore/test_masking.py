@@ -58,6 +58,10 @@ def test_personal_values_are_masked(raw: str, label: str) -> None:
     "发到上海市要几天",
     "我穿42号，腰围2尺4",
     "2月27号下午3点送到",
+    "官方旗舰店和你们有什么区别",
+    "1688上也有 https://detail.1688.com/offer/6221133.html",  # not a phone typed in pieces
+    "麻烦看下 http://taobao.com@evil-login.top/item",  # a phishing link QA must see, not a mailbox
+    "2023080412345678",  # a bare long number that neither starts like a card nor passes Luhn
 ])
 def test_non_personal_numbers_are_kept(text: str) -> None:
     assert mask(text) == text
@@ -68,6 +72,8 @@ def test_non_personal_numbers_are_kept(text: str) -> None:
     ("联系电话 +86 13912345678", "联系电话 [手机号]"),  # a label heading a line is not a name
     ("人民路100号", "[地址]"),
     ("发到上海市要几天", "发到上海市要几天"),  # a city alone is not an address
+    ("地址：翠苑小区七幢二单元五零一，电话13800138000", "地址：[地址]，电话[手机号]"),
+    ("6217000011112222333", "[银行卡号]"),  # bare, but starts like a UnionPay card
 ])
 def test_masks_start_and_stop_where_the_data_does(raw: str, masked: str) -> None:
     assert mask(raw) == masked
