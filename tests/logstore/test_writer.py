@@ -40,13 +40,14 @@ def wait_for(condition: Callable[[], bool], timeout: float = 20.0) -> bool:
 
 
 class FaultyStore(SqliteLogStore):
-    """A real SQLite store whose writes fail like a full disk while ``full`` is set."""
+    """A real SQLite store whose writes fail like a full disk (or ``error``) while ``full`` is set."""
 
     full = False
+    error = "database or disk is full"
 
     def _before_write(self) -> None:
         if self.full:
-            raise sqlite3.OperationalError("database or disk is full")
+            raise sqlite3.OperationalError(self.error)
         super()._before_write()
 
 
@@ -106,6 +107,23 @@ def test_disk_full_is_spooled_reported_and_replayed(tmp_path: Path, spool: Spool
     assert spool.files() == []
     assert sorted(int(r.message_id[1:]) for r in store.query_messages(MessageQuery(limit=1000))) \
         == list(range(320))
+    writer.close()
+
+
+@pytest.mark.parametrize("error", ["attempt to write a readonly database", "disk I/O error",
+                                   "unable to open database file"])
+def test_other_storage_failures_are_spooled_too(tmp_path: Path, spool: Spool, error: str) -> None:
+    """Read-only remounts and I/O errors cannot be staged for a root test process (an open file
+    keeps a mount writable), so SQLite's own messages for them are injected."""
+    store = FaultyStore(tmp_path / "log.db")
+    store.full, store.error = True, error
+    writer = LogWriter(store, spool=spool, retry_max_s=0.2)
+    for n in range(50):
+        assert writer.put(record(n))
+    assert writer.flush() and writer.health()["reason"] == f"OperationalError: {error}"
+    store.full = False
+    assert wait_for(lambda: writer.ok)
+    assert store.count_messages() == 50
     writer.close()
 
 
