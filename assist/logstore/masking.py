@@ -325,15 +325,33 @@ def _name(m: re.Match[str]) -> str | None:
     return None if _NOT_NAME.search(name) or name[0] in "我你他她" else "[姓名]"
 
 
+_EMAIL_HINT = re.compile(r"[@＠]|艾特|(?i:at)")
+_DIGIT_HINT = re.compile("[0-9０-９零〇一二三四五六七八九幺两]")
+_WECHAT_HINT = re.compile(r"(?i)微信|薇信|威信|卫星|v信|vx|wx|wechat|weixin|[+加]v")
+_ADDRESS_HINT = re.compile(r"[省市州区县镇乡村组屯道街路巷弄园苑寓厦场学院舍城号楼栋幢座单元层室户]|"
+                           r"[0-9]-[0-9]")
+
+
+def _wechat(m: re.Match[str]) -> str:
+    return "[手机号]" if _MOBILE.fullmatch(m.group(1)) else "[微信号]"  # 加我微信138…: a phone
+
+
 def mask(text: str) -> str:
     """Return ``text`` with personal data replaced by labels; other text is unchanged."""
     if not text or not isinstance(text, str):
         return text
-    text = _sub_folded(_EMAIL, text, _email)
-    text = _sub_folded(_WECHAT, text, lambda m: "[手机号]" if _MOBILE.fullmatch(m.group(1)) else "[微信号]")
-    text = _sub_folded(_QQ, text, lambda m: "[QQ号]", _fold_digits)
-    text = _mask_numbers(text)
-    text = _sub_folded(_ADDRESS_LABEL, text, _address_label)
-    text = _sub_folded(_ADDRESS, text, _structural_address)
+    # Each pass runs only when a character it needs is there: most chat lines need few of them.
+    if _EMAIL_HINT.search(text):
+        text = _sub_folded(_EMAIL, text, _email)
+    if _DIGIT_HINT.search(text):
+        text = _sub_folded(_WECHAT, text, _wechat)
+        text = _sub_folded(_QQ, text, lambda m: "[QQ号]", _fold_digits)
+        text = _mask_numbers(text)
+    elif _WECHAT_HINT.search(text):  # a WeChat id may have no digits (vx: lily_wang)
+        text = _sub_folded(_WECHAT, text, _wechat)
+    if "地址" in text:
+        text = _sub_folded(_ADDRESS_LABEL, text, _address_label)
+    if _ADDRESS_HINT.search(text):
+        text = _sub_folded(_ADDRESS, text, _structural_address)
     text = _sub_folded(_NAME_INTRO, text, _name)
-    return _sub_folded(_NAME_HEAD, text, _name)
+    return _sub_folded(_NAME_HEAD, text, _name) if "[" in text else text
