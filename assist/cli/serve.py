@@ -33,6 +33,7 @@ def serve(knowledge: Path | None, index: Path | None, data: Path | None, host: s
     import uvicorn
 
     from assist.core.blas import limit_blas_threads
+    from assist.logstore import open_log_store
     from assist.service.app import create_app
     from assist.service.auth import AuthConfigError, build_tokens
     from assist.service.warmup import warm_and_freeze
@@ -43,7 +44,13 @@ def serve(knowledge: Path | None, index: Path | None, data: Path | None, host: s
         tokens, dev = build_tokens(settings.tokens, settings.dev, settings.data)
         limit_blas_threads(1)  # before the engine exists; see assist/blas.py
         engine = open_or_build(settings)
+        # Open the log store once here, so that a missing, read-only or unreachable store stops
+        # start-up with one line naming it (LogStoreError), not a traceback from the lifespan.
+        open_log_store(settings.log_store, settings.data).close()
         warm_and_freeze(engine)
+    except OSError as exc:  # a data or index path that cannot be created or written
+        where = f" {exc.filename}" if exc.filename else ""
+        raise click.ClickException(f"cannot use{where}: {exc.strerror or exc}") from exc
     except (KnowledgeError, IndexLoadError, AuthConfigError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
     base = f"http://{settings.host}:{settings.port}"

@@ -43,6 +43,13 @@ class Settings(BaseSettings):
         description="Browser Origins allowed on /ws besides the service's own (glob patterns).")
     log_store: str = Field("", description="Suggestion log: '' (SQLite in the data directory), "
                                            "'sqlite:///path.db' or 'postgresql://...'.")
+    log_spool_dir: Path | None = Field(None, description="Where log records wait while the store cannot "
+                                                         "write (default: <data>/spool; falls back to "
+                                                         "the system temp directory).")
+    log_spool_max_mb: float = Field(256.0, gt=0, description="Largest log spool (MiB); beyond it new "
+                                                             "messages are answered but not logged.")
+    log_max_held: int = Field(10000, ge=0, description="Log records held in memory when no spool "
+                                                       "directory can take them.")
     widget_dir: Path | None = Field(None, description="Folder served at /widget/ "
                                                       "(default: the widget installed with the package).")
     max_text_bytes: int = Field(4096, ge=1, description="Largest customer text accepted (UTF-8 bytes).")

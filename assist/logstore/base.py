@@ -19,12 +19,19 @@ Backends differ only in connecting, placeholders, DDL types and fetching generat
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import hmac
 import json
+import math
+import re
+import secrets
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass, field
-from typing import Any, Literal, NamedTuple, Protocol
+from typing import Any, Literal, NamedTuple, Protocol, overload
 
 from pydantic import BaseModel, Field
 
@@ -32,6 +39,10 @@ from assist.core.vocabulary import FeedbackAction
 from assist.logstore import summaries
 from assist.logstore.masking import mask
 from assist.logstore.review import qa_schema
+
+
+class LogStoreError(ValueError):
+    """The store cannot be opened at start-up; the message names what and why, in one line."""
 
 
 @dataclass
@@ -49,6 +60,7 @@ class MessageRecord:
     risks: list[dict[str, Any]] = field(default_factory=list)
     latency_ms: float = 0.0
     index_version: str = ""
+    masked: bool = False  # set by ``SqlLogStore.prepare``: sanitised and masked, store as is
 
 
 @dataclass
@@ -59,6 +71,7 @@ class FeedbackRecord:
     action: str
     agent: str
     final_text: str | None = None
+    masked: bool = False
 
 
 class FeedbackRow(BaseModel):
@@ -121,6 +134,12 @@ class LogStore(Protocol):
     def insert_ids(self, cur: Any, sql: str, rows: Sequence[tuple]) -> list[int]: ...
     def message_rows(self, sql: str, params: list[Any]) -> list[MessageRow]: ...
 
+    @overload
+    def prepare(self, record: MessageRecord) -> MessageRecord: ...
+    @overload
+    def prepare(self, record: FeedbackRecord) -> FeedbackRecord: ...
+    def reconnect(self) -> None: ...
+    def is_storage_error(self, exc: BaseException) -> bool: ...
     def write_messages(self, records: Sequence[MessageRecord]) -> None: ...
     def write_feedback(self, records: Sequence[FeedbackRecord]) -> None: ...
     def query_messages(self, query: MessageQuery) -> list[MessageRow]: ...
@@ -181,6 +200,10 @@ class SqlLogStore:
     id_type = "INTEGER PRIMARY KEY AUTOINCREMENT"
     json_type = "TEXT"
     placeholder = "?"
+    # Errors that mean "the store cannot write now" (disk, file, connection), as opposed to
+    # "this record cannot be written" (bad value): the writer spools on the first, isolates the
+    # record on the second. Subclasses add their driver's classes.
+    storage_errors: tuple[type[BaseException], ...] = (OSError,)
 
     def __init__(self, url: str, prefix: str = "") -> None:
         if prefix and not prefix.replace("_", "").isalnum():
@@ -190,10 +213,64 @@ class SqlLogStore:
         self._local = threading.local()
         self._all: list[Any] = []
         self._lock = threading.Lock()
+        self._create()
+
+    def _create(self) -> None:
         with self.cursor() as cur:
             for statement in self.schema():
                 cur.execute(statement)
+            cur.execute(self.sql(f"INSERT INTO {self.t('qa_meta')} (name, value) VALUES (?, ?) "
+                                 "ON CONFLICT (name) DO NOTHING"), ["id_key", secrets.token_hex(16)])
+            cur.execute(self.sql(f"SELECT value FROM {self.t('qa_meta')} WHERE name = ?"), ["id_key"])
+            self._id_key = bytes.fromhex(cur.fetchone()[0])
         summaries.upgrade(self)
+
+    def reconnect(self) -> None:
+        """Drop every connection and open the store again (tables too: a SQLite file that was
+        deleted is created anew). Raises what connecting raises while the store is down."""
+        self.close()
+        self._create()
+
+    def is_storage_error(self, exc: BaseException) -> bool:
+        return isinstance(exc, self.storage_errors)
+
+    # ---- masking -------------------------------------------------------------------------------
+    def stored_id(self, conversation_id: str) -> str:
+        """A conversation id as stored: masked, plus a keyed digest of the original when masking
+        changed it, so two buyers' ids masked alike stay two conversations. Idempotent, so a QA
+        query may pass the raw id or the stored one."""
+        masked = mask(conversation_id)
+        if masked == conversation_id:
+            return conversation_id
+        digest = hmac.new(self._id_key, conversation_id.encode("utf-8", "replace"), hashlib.sha256)
+        # "~k" + hex: glued to a letter, the digest's digits never read as a number to mask.
+        return f"{masked}~k{digest.hexdigest()[:10]}"
+
+    @overload
+    def prepare(self, record: MessageRecord) -> MessageRecord: ...
+    @overload
+    def prepare(self, record: FeedbackRecord) -> FeedbackRecord: ...
+
+    def prepare(self, record: MessageRecord | FeedbackRecord) -> MessageRecord | FeedbackRecord:
+        """A copy fit to store or spool: text made valid (lone surrogates, NULs, non-finite
+        numbers) and personal data masked, in the text, attachment names, risk evidence,
+        feedback text and conversation id."""
+        if record.masked:
+            return record
+        if isinstance(record, FeedbackRecord):
+            final = None if record.final_text is None else mask(clean(record.final_text))
+            return dataclasses.replace(record, ts=_finite_ts(record.ts), message_id=clean(record.message_id),
+                                       suggestion_id=clean(record.suggestion_id),
+                                       action=clean(record.action), agent=clean(record.agent),
+                                       final_text=final, masked=True)
+        return dataclasses.replace(
+            record, ts=_finite_ts(record.ts), conversation_id=self.stored_id(clean(record.conversation_id)),
+            message_id=clean(record.message_id), agent=clean(record.agent), text=mask(clean(record.text)),
+            attachments=[{k: mask(v) if k == "name" and isinstance(v, str) else v
+                          for k, v in clean(a).items()} for a in record.attachments],
+            scripts=clean(record.scripts), policies=clean(record.policies),
+            risks=[{**risk, "evidence": mask(str(risk.get("evidence", "")))} for risk in clean(record.risks)],
+            latency_ms=_finite(record.latency_ms), index_version=clean(record.index_version), masked=True)
 
     # ---- dialect hooks -------------------------------------------------------------------------
     def _connect(self) -> Any:
@@ -201,6 +278,9 @@ class SqlLogStore:
 
     def insert_ids(self, cur: Any, sql: str, rows: Sequence[tuple]) -> list[int]:
         raise NotImplementedError
+
+    def _before_write(self) -> None:
+        """Raise a storage error when a write would silently go nowhere (SQLite: file deleted)."""
 
     # ---- plumbing ------------------------------------------------------------------------------
     def t(self, name: str) -> str:
@@ -271,6 +351,8 @@ class SqlLogStore:
         """Store a batch and its daily counters in one transaction, masking personal data first."""
         if not records:
             return
+        records = [self.prepare(r) for r in records]
+        self._before_write()
         rows = [self._message_row(r) for r in records]
         insert = self.sql(f"INSERT INTO {self.t('messages')} ({', '.join(MessageInsert._fields)}) "
                           f"VALUES ({', '.join('?' * len(MessageInsert._fields))})")
@@ -288,13 +370,12 @@ class SqlLogStore:
     @staticmethod
     def _message_row(r: MessageRecord) -> MessageInsert:
         top = r.scripts[0] if r.scripts else None
-        risks = [{**risk, "evidence": mask(str(risk.get("evidence", "")))} for risk in r.risks]
         return MessageInsert(
-            r.ts, r.conversation_id, r.message_id, r.agent, mask(r.text), _dumps(r.attachments),
+            r.ts, r.conversation_id, r.message_id, r.agent, r.text, _dumps(r.attachments),
             _dumps({"scripts": r.scripts, "policies": r.policies}),
             top.get("id") if top else None, top.get("score") if top else None,
             top.get("category") if top else None,
-            _dumps(risks), ",".join(sorted({str(x.get("type")) for x in r.risks})),
+            _dumps(r.risks), ",".join(sorted({str(x.get("type")) for x in r.risks})),
             r.latency_ms, r.index_version)
 
     def write_feedback(self, records: Sequence[FeedbackRecord]) -> None:
@@ -302,6 +383,8 @@ class SqlLogStore:
         add it to the counters of that message's day, in one transaction."""
         if not records:
             return
+        records = [self.prepare(r) for r in records]
+        self._before_write()
         with self.cursor() as cur:
             found = self._newest_messages(cur, {r.message_id for r in records})
             rows = [self._feedback_row(r, found.get(r.message_id)) for r in records]
@@ -313,7 +396,7 @@ class SqlLogStore:
 
     @staticmethod
     def _feedback_row(r: FeedbackRecord, message: tuple[int, float, Any] | None) -> FeedbackInsert:
-        final = mask(r.final_text) if r.final_text is not None else None
+        final = r.final_text
         pk, ts, suggestions = message or (None, r.ts, None)
         edit: tuple[int | None, int | None] = (None, None)
         if r.action == "edited" and final is not None and suggestions is not None:
@@ -356,7 +439,8 @@ class SqlLogStore:
             ts, pk = "r.ts", "r.message_pk"
             where.append("r.risk_type = ?")
             params.append(q.risk_type)
-        for column, value in (("conversation_id", q.conversation_id), ("agent", q.agent)):
+        conversation_id = None if q.conversation_id is None else self.stored_id(q.conversation_id)
+        for column, value in (("conversation_id", conversation_id), ("agent", q.agent)):
             if value is not None:
                 where.append(f"m.{column} = ?")
                 params.append(value)
@@ -401,7 +485,7 @@ class SqlLogStore:
         """A conversation's messages in order, with their feedback."""
         sql = (f"SELECT {prefixed('m.', MESSAGE_COLUMNS)} FROM {self.t('messages')} m "
                "WHERE m.conversation_id = ? ORDER BY m.ts, m.id LIMIT ?")
-        return self.message_rows(sql, [conversation_id, limit])
+        return self.message_rows(sql, [self.stored_id(conversation_id), limit])
 
     def feedback_for(self, message_ids: Sequence[str]) -> list[FeedbackRow]:
         if not message_ids:
@@ -438,6 +522,31 @@ class SqlLogStore:
 
 def prefixed(prefix: str, columns: str) -> str:
     return ", ".join(prefix + c.strip() for c in columns.split(","))
+
+
+_INVALID = re.compile("[\ud800-\udfff\x00]")
+
+
+def clean(value: Any) -> Any:
+    """``value`` with every string made storable (lone surrogates as U+FFFD, NULs dropped: SQLite
+    cannot encode the first, PostgreSQL refuses the second) and non-finite floats as None."""
+    if isinstance(value, str):
+        return _INVALID.sub(lambda m: "" if m.group(0) == "\x00" else "\ufffd", value)
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {clean(str(k)): clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [clean(v) for v in value]
+    return value
+
+
+def _finite(value: float) -> float:
+    return float(value) if isinstance(value, int | float) and math.isfinite(value) else 0.0
+
+
+def _finite_ts(value: float) -> float:
+    return float(value) if isinstance(value, int | float) and math.isfinite(value) else time.time()
 
 
 def _dumps(value: Any) -> str:

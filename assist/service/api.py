@@ -39,27 +39,31 @@ async def suggest(body: SuggestRequest, request: Request,
     except Refused as exc:
         return refused(exc)
     ingest = body.conversation_id if body.message_id else None
-    frame = await suggest_message(services, principal, body.text, body.attachments, ingest,
-                                  body.message_id if ingest else None, started)
+    frame, logged = await suggest_message(services, principal, body.text, body.attachments, ingest,
+                                          body.message_id if ingest else None, started)
     return SuggestResponse(scripts=frame.scripts, policies=frame.policies, risks=frame.risks,
-                           index_version=frame.index_version, latency_ms=frame.latency_ms)
+                           index_version=frame.index_version, latency_ms=frame.latency_ms,
+                           logged=logged)
 
 
 @router.post("/api/feedback", response_model=Ack)
 async def feedback(body: FeedbackRequest, request: Request,
                    principal: Agent) -> Any:
     try:
-        record_feedback(services_of(request), principal, body)
+        logged = record_feedback(services_of(request), principal, body)
     except Refused as exc:
         return refused(exc)
-    return Ack(message_id=body.message_id)
+    return Ack(message_id=body.message_id, logged=logged)
 
 
 @router.get("/healthz")
 async def healthz(request: Request) -> dict[str, Any]:
     services = services_of(request)
-    return {"status": "ok", "index_version": services.engine.version,
-            "connections": len(services.hub.connections)}
+    log_health = services.writer.health()
+    # Degraded, not down: replies still flow; "log" says why records are spooled or not logged.
+    return {"status": "ok" if log_health["state"] == "ok" else "degraded",
+            "index_version": services.engine.version,
+            "connections": len(services.hub.connections), "log": log_health}
 
 
 @router.get("/api/index", response_model=IndexInfo)
@@ -87,4 +91,5 @@ async def stats(request: Request, _: Admin) -> dict[str, Any]:
             "cache_hits": s.embedder.hits,
             "cache_misses": s.embedder.misses, "log_written": s.writer.written,
             "log_pending": s.writer.pending, "log_dropped": s.writer.dropped,
+            "log_rejected": s.writer.rejected, "log_unlogged": s.writer.unlogged,
             "uptime_s": round(time.time() - s.started_at, 1)}

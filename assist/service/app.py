@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from assist.core.engine import Engine, open_or_build
 from assist.core.settings import Settings
 from assist.logstore import LogWriter, open_log_store
+from assist.logstore.spool import Spool, default_dirs
 from assist.service import access_log, api, qa_routes, static, ws
 from assist.service.auth import TokenStore, build_tokens
 from assist.service.batcher import Batcher, CachingEmbedder
@@ -40,12 +41,15 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         cached = CachingEmbedder(base.retriever.embedder, settings.cache_size)
         live = Engine(base.index, cached, base.risk_detector, base.retriever.config)
         store = await asyncio.to_thread(open_log_store, settings.log_store, settings.data, log_prefix)
+        spool = Spool(default_dirs(settings.log_spool_dir, settings.data), f"{store.url}|{log_prefix}",
+                      int(settings.log_spool_max_mb * 2**20))
+        writer = LogWriter(store, spool=spool, max_held=settings.log_max_held)
         services: Services
         batcher = Batcher(lambda: services.engine, settings.batch_wait_ms, settings.batch_max,
                           settings.result_cache_size)
         services = Services(
             settings=settings, engine=live, embedder=cached, batcher=batcher,
-            hub=Hub(settings.heartbeat_s), store=store, writer=LogWriter(store), tokens=tokens,
+            hub=Hub(settings.heartbeat_s), store=store, writer=writer, tokens=tokens,
             reindexer=Reindexer(settings.knowledge, settings.index, cached, base.retriever.embedder,
                                 base.retriever.config, lambda e: services.swap_engine(e),
                                 settings.risk))
@@ -62,8 +66,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             await batcher.stop()
             await services.hub.stop()
             await asyncio.to_thread(services.writer.close)
-            log.info("stopped; %d log records written, %d dropped", services.writer.written,
-                     services.writer.dropped)
+            log.info("stopped; %d log records written, %d rejected, %d not logged, %d spooled",
+                     writer.written, writer.rejected, writer.unlogged, writer.health()["spooled"])
 
     app = FastAPI(title="shop-assist", version="1", lifespan=lifespan,
                   description="Reply suggestions and scam warnings for e-commerce customer service. "

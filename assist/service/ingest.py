@@ -44,16 +44,18 @@ def check_message(services: Services, text: str, attachments: Sequence[Attachmen
 async def suggest_message(services: Services, principal: Principal, text: str,
                           attachments: list[Attachment], conversation_id: str | None,
                           message_id: str | None, started: float,
-                          sender: Connection | None = None) -> Suggestions:
-    """Suggestions for one message; with ids it is also fanned out and logged."""
+                          sender: Connection | None = None) -> tuple[Suggestions, bool | None]:
+    """Suggestions for one message; with ids it is also fanned out and logged. The flag: None
+    when not logged by design (no ids), False when the log could not keep it (Ack.logged)."""
     result, version = await services.batcher.suggest(Message(text, attachments), conversation_id)
     frame = Suggestions(message_id=message_id or "", conversation_id=conversation_id or "",
                         scripts=result.scripts, policies=result.policies, risks=result.risks,
                         index_version=version,
                         latency_ms=round((time.perf_counter() - started) * 1000, 2), text=text)
+    logged: bool | None = None
     if conversation_id and message_id:
         services.hub.publish(conversation_id, frame.model_dump_json(), sender)
-        services.writer.put(MessageRecord(
+        logged = services.writer.put(MessageRecord(
             ts=time.time(), conversation_id=conversation_id, message_id=message_id,
             agent=principal.agent, text=text,
             attachments=[a.model_dump(exclude={"head_b64"}) for a in attachments],
@@ -61,11 +63,12 @@ async def suggest_message(services: Services, principal: Principal, text: str,
             policies=[p.model_dump() for p in result.policies],
             risks=[r.model_dump() for r in result.risks], latency_ms=frame.latency_ms,
             index_version=version))
-    return frame
+    return frame, logged
 
 
-def record_feedback(services: Services, principal: Principal, frame: Feedback | FeedbackRequest) -> None:
+def record_feedback(services: Services, principal: Principal, frame: Feedback | FeedbackRequest) -> bool:
+    """Queue the feedback for the log; False when the log cannot keep it (see Ack.logged)."""
     check_text(frame.final_text, services.settings.max_text_bytes, "final_text")
-    services.writer.put(FeedbackRecord(ts=time.time(), message_id=frame.message_id,
+    return services.writer.put(FeedbackRecord(ts=time.time(), message_id=frame.message_id,
                                        suggestion_id=frame.suggestion_id, action=frame.action,
                                        agent=principal.agent, final_text=frame.final_text))

@@ -110,6 +110,8 @@ class Ack(BaseModel):
     type: Literal["ack"] = "ack"
     ref: str | None = None
     message_id: str | None = None
+    logged: bool = Field(True, description="stored or spooled; false: the log could keep nothing "
+                                           "more (the store is down and the spool full)")
 
 
 class Subscribed(BaseModel):
@@ -170,6 +172,8 @@ class SuggestResponse(BaseModel):
     risks: list[Risk]
     index_version: str
     latency_ms: float
+    logged: bool | None = Field(None, description="with conversation_id and message_id: whether the "
+                                                  "message was logged (see the ack's logged)")
 
 
 class FeedbackRequest(BaseModel):

@@ -140,8 +140,8 @@ def dispatch(services: Services, connection: Connection, frame: Frame, started: 
         check_message(services, frame.text, frame.attachments)  # refuse before spawning
         services.spawn(_customer_message(services, connection, principal, frame, started))
     elif isinstance(frame, Feedback):
-        record_feedback(services, principal, frame)
-        connection.send(Ack(ref=frame.ref, message_id=frame.message_id).model_dump_json())
+        logged = record_feedback(services, principal, frame)
+        connection.send(Ack(ref=frame.ref, message_id=frame.message_id, logged=logged).model_dump_json())
     elif isinstance(frame, Subscribe):
         ids = hub.subscribe(connection, frame.conversation_ids)
         connection.send(Subscribed(ref=frame.ref, conversation_ids=ids).model_dump_json())
@@ -156,14 +156,15 @@ def dispatch(services: Services, connection: Connection, frame: Frame, started: 
 async def _customer_message(services: Services, connection: Connection, principal: Principal,
                             frame: CustomerMessage, started: float) -> None:
     try:
-        await suggest_message(services, principal, frame.text, frame.attachments,
-                              frame.conversation_id, frame.message_id, started, sender=connection)
+        _, logged = await suggest_message(services, principal, frame.text, frame.attachments,
+                                       frame.conversation_id, frame.message_id, started, sender=connection)
     except Exception:
         log.exception("suggestions failed for message %s", frame.message_id)
         connection.send(error("internal", "could not compute suggestions; try again", frame.ref))
         return
     # Sent after the log record is queued: an acknowledged message survives a clean shutdown.
-    connection.send(Ack(ref=frame.ref, message_id=frame.message_id).model_dump_json())
+    connection.send(Ack(ref=frame.ref, message_id=frame.message_id,
+                        logged=logged is not False).model_dump_json())
 
 
 def describe(exc: ValidationError) -> str:

@@ -17,7 +17,8 @@ def test_suggest_returns_the_websocket_result(client: InProcess) -> None:
     response = client.post("/api/suggest", json={"text": "能便宜点吗"}, headers=auth(AGENT))
     assert response.status_code == 200, response.text
     body = response.json()
-    assert set(body) == {"scripts", "policies", "risks", "index_version", "latency_ms"}
+    assert set(body) == {"scripts", "policies", "risks", "index_version", "latency_ms", "logged"}
+    assert body["logged"] is None  # no ids: not an ingest
     assert body["scripts"][0]["id"] == "bargain"
     assert body["index_version"] == server.services.engine.version
     assert server.services.writer.flush()

@@ -50,7 +50,8 @@ async def test_customer_message_reaches_every_subscriber(server: RunningServer) 
             assert frame["latency_ms"] > 0
             assert frame["text"] == "快递怎么还不到啊"
         # The sender is told its message was taken (after it is queued for the log).
-        assert await recv(ingest, "ack") == {"type": "ack", "ref": "r1", "message_id": "m1"}
+        assert await recv(ingest, "ack") == {"type": "ack", "ref": "r1", "message_id": "m1",
+                                                   "logged": True}
         # Nothing for a subscriber of another conversation.
         await send(other, type="ping", ts=1.5)
         assert await recv(other) == {"type": "pong", "ts": 1.5}
@@ -98,7 +99,7 @@ async def test_feedback_is_acknowledged_and_logged(server: RunningServer) -> Non
         await recv(ws, "ack")
         await send(ws, type="feedback", message_id="m1", suggestion_id="bargain", action="edited",
                    final_text="亲,可以送您一张优惠券,电话13812345678", ref="f1")
-        assert await recv(ws) == {"type": "ack", "ref": "f1", "message_id": "m1"}
+        assert await recv(ws) == {"type": "ack", "ref": "f1", "message_id": "m1", "logged": True}
     services = server.services
     assert services.writer.flush()
     [row] = services.store.conversation("c1")
