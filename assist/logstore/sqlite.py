@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,9 @@ class SqliteLogStore(SqlLogStore):
     def __init__(self, path: Path, prefix: str = "") -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        # Customer messages: readable by the service's user only. SQLite gives the -wal and -shm
+        # files the database file's mode, so creating it 0600 covers them too.
+        os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
         super().__init__(f"sqlite:///{self.path}", prefix)
 
     def _connect(self) -> sqlite3.Connection:

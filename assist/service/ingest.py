@@ -46,7 +46,8 @@ async def suggest_message(services: Services, principal: Principal, text: str,
                           message_id: str | None, started: float,
                           sender: Connection | None = None) -> Suggestions:
     """Suggestions for one message; with ids it is also fanned out and logged."""
-    result, version = await services.batcher.suggest(Message(text, attachments), conversation_id)
+    result, version = await services.batcher.suggest(Message(text, attachments), conversation_id,
+                                                     tenant=principal.agent)
     frame = Suggestions(message_id=message_id or "", conversation_id=conversation_id or "",
                         scripts=result.scripts, policies=result.policies, risks=result.risks,
                         index_version=version,

@@ -17,7 +17,8 @@ PROTOCOL_VERSION = 1
 Role = Literal["agent", "admin", "qa"]
 Action = Literal["accepted", "edited", "dismissed"]
 ErrorCode = Literal["bad_json", "bad_frame", "unknown_type", "too_large", "too_many_attachments",
-                    "binary_not_supported", "rate_limited", "forbidden", "not_found", "internal"]
+                    "binary_not_supported", "rate_limited", "busy", "forbidden", "not_found",
+                    "internal"]
 
 # Identifiers from chat platforms: bounded so a client cannot make us store megabytes of keys.
 Ident = Field(min_length=1, max_length=128)
@@ -81,6 +82,8 @@ class Limits(BaseModel):
     max_text_bytes: int
     max_attachments: int
     rate_per_s: float
+    token_rate_per_s: float | None = Field(None, description="frames per second for all of the "
+                                                             "token's connections together")
 
 
 class Welcome(BaseModel):
