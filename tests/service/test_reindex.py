@@ -7,7 +7,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.service.conftest import NO_TOKEN_LIMITS, ADMIN, RunningServer, message, recv, send
+from tests.service.conftest import ADMIN, NO_TOKEN_LIMITS, RunningServer, message, recv, send
 
 NEW_ENTRY = """
 - id: invoice
