@@ -182,7 +182,8 @@ async def test_frames_per_token_are_limited_across_sockets(make_server) -> None:
 async def test_failed_token_attempts_are_throttled_per_address(make_server) -> None:
     server = make_server(auth_fail_burst=3, auth_fail_per_s=0.1)
     async with httpx.AsyncClient(base_url=server.base) as http:
-        codes = [(await http.get("/api/index", headers={"Authorization": f"Bearer wrong-{i}-xxxx"})).status_code
+        codes = [(await http.get("/api/index",
+                                 headers={"Authorization": f"Bearer wrong-{i}-xxxx"})).status_code
                  for i in range(5)]
         assert codes == [401, 401, 401, 429, 429]
         good = await http.get("/api/index", headers={"Authorization": f"Bearer {AGENT}"})
@@ -226,7 +227,8 @@ async def test_pages_send_security_headers_and_docs_are_local(server: RunningSer
         assert "frame-ancestors 'self'" in policy
         assert page.headers["referrer-policy"] == "no-referrer"
         docs = await http.get("/docs")
-        assert docs.status_code == 200 and "cdn." not in docs.text and "/docs/assets/swagger-ui-bundle.js" in docs.text
+        assert docs.status_code == 200 and "cdn." not in docs.text
+        assert "/docs/assets/swagger-ui-bundle.js" in docs.text
         bundle = await http.get("/docs/assets/swagger-ui-bundle.js")
         assert bundle.status_code == 200 and len(bundle.content) > 100_000
         assert (await http.get("/docs/assets/..%2Fcore.py")).status_code == 404
