@@ -75,12 +75,12 @@ class Settings(BaseSettings):
     max_connections_per_token: int = Field(64, ge=1, description="Websockets open per token.")
     max_connections_per_address: int = Field(512, ge=1, description="Websockets open per client "
                                                                     "address.")
-    token_rate_per_s: float = Field(100.0, gt=0, description="Frames per second per token, all its "
+    token_rate_per_s: float = Field(50.0, gt=0, description="Frames per second per token, all its "
                                                              "sockets together.")
-    token_rate_burst: int = Field(200, ge=1, description="Burst allowed above token_rate_per_s.")
+    token_rate_burst: int = Field(100, ge=1, description="Burst allowed above token_rate_per_s.")
     token_queue: int = Field(64, ge=1, description="Messages of one token waiting for the embedder "
                                                    "before further ones are refused (busy).")
-    batch_max_per_token: int = Field(16, ge=1, description="Most messages of one token in one "
+    batch_max_per_token: int = Field(8, ge=1, description="Most messages of one token in one "
                                                            "embedder batch (the rest wait their turn).")
     auth_fail_burst: int = Field(20, ge=1, description="Failed token attempts per address before "
                                                        "it is throttled.")

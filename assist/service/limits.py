@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from assist.core.settings import Settings
 
@@ -136,7 +138,7 @@ class Quotas:
         return bucket.allow()
 
 
-def client_address(scope: dict) -> str:  # type: ignore[type-arg]
+def client_address(scope: Mapping[str, Any]) -> str:
     """The peer's address (not a header: X-Forwarded-For is whatever the client says)."""
     client = scope.get("client")
     return str(client[0]) if client else "unknown"
