@@ -174,6 +174,15 @@ def one_run(server: Server, args: argparse.Namespace, seed: int) -> dict:
     return {"latencies": latencies, "errors": dict(errors), "attacker": attack}
 
 
+def wait_drained(server: Server, limit: float = 120.0) -> float:
+    """Seconds until the server has no messages waiting for the embedder (a backlog left by the
+    previous run would otherwise count against the next run's idle phase)."""
+    started = time.perf_counter()
+    while server.stats().get("queued", 0) and time.perf_counter() - started < limit:
+        time.sleep(0.2)
+    return time.perf_counter() - started
+
+
 def summary(values: list[float]) -> str:
     return (f"p50 {percentile(values, 50):6.1f} ms  p99 {percentile(values, 99):7.1f} ms  "
             f"(n={len(values)})")
@@ -200,6 +209,9 @@ def main() -> None:
         server = Server(Path(tmp), args.knowledge, env)
         try:
             for run in range(args.repeat):
+                drained = wait_drained(server)
+                if drained > 0.5:
+                    print(f"(waited {drained:.1f}s for the previous run's backlog to drain)")
                 result = one_run(server, args, seed=run + 1)
                 lat = result["latencies"]
                 print(f"run {run + 1}{' (limits off)' if args.limits_off else ''}:")

@@ -88,7 +88,8 @@ async def stats(request: Request, _: Admin) -> dict[str, Any]:
     """Counters for operators and the load benchmark."""
     s = services_of(request)
     return {"connections": len(s.hub.connections), "batches": s.batcher.batches,
-            "messages": s.batcher.messages, "result_cache_hits": s.batcher.results.hits,
+            "messages": s.batcher.messages, "queued": s.batcher.queued,
+            "result_cache_hits": s.batcher.results.hits,
             "cache_hits": s.embedder.hits,
             "cache_misses": s.embedder.misses, "log_written": s.writer.written,
             "log_pending": s.writer.pending, "log_dropped": s.writer.dropped,

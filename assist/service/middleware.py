@@ -65,8 +65,8 @@ class EdgeMiddleware:
                 receive = _replay(body, receive)
         except _Refused as refused:
             headers = {**refused.headers}
-            if refused.status in (408, 413):  # the rest of the body is not wanted: hang up
-                headers["Connection"] = "close"
+            if refused.status in (408, 413) or _body_unread(scope, refused.status):
+                headers["Connection"] = "close"  # the (rest of the) body is not wanted: hang up
             response = JSONResponse({"detail": refused.detail, "code": refused.code},
                                     status_code=refused.status, headers=headers)
             await response(scope, receive, send)
@@ -129,6 +129,15 @@ class EdgeMiddleware:
 
 class _Disconnected(Exception):
     pass
+
+
+def _body_unread(scope: Scope, status: int) -> bool:
+    """Refused before its body was read (401, 429): reading it just to skip it is the work
+    the refusal was meant to save, so the connection is closed instead."""
+    if status not in (401, 429) or scope["method"] not in BODY_METHODS:
+        return False
+    length = _header(scope, b"content-length")
+    return _header(scope, b"transfer-encoding") is not None or (length or "0").strip() not in ("", "0")
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
