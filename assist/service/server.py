@@ -3,6 +3,8 @@
 - A deadline for request headers: uvicorn times out idle keep-alive connections, but not a
   fresh connection that sends nothing, nor one that sends half a request head; both would hold
   a socket (and a slot) forever. The protocol below closes them after ``header_timeout_s``.
+- A size limit for request heads: httptools has none, so a client could send megabytes of
+  headers within the deadline; beyond ``MAX_HEAD_BYTES`` it gets 431 and is closed.
 - Shutdown closes websockets with 1001 (going away), as docs/protocol.md says, before uvicorn's
   own shutdown would close them with 1012.
 """
@@ -20,6 +22,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from assist.core.settings import Settings
 
 log = logging.getLogger(__name__)
+MAX_HEAD_BYTES = 64 * 1024
 
 
 class HeaderDeadlineProtocol(HttpToolsProtocol):
@@ -34,6 +37,7 @@ class HeaderDeadlineProtocol(HttpToolsProtocol):
 
     def _arm(self) -> None:
         if self._head_timer is None:
+            self._head_bytes = 0
             self._head_timer = self.loop.call_later(self.header_timeout, self._head_timed_out)
 
     def _disarm(self) -> None:
@@ -45,7 +49,15 @@ class HeaderDeadlineProtocol(HttpToolsProtocol):
         # Bytes of a new request (not the body of the current one) start its head's deadline.
         if self.cycle is None or self.cycle.response_complete:
             self._arm()
+        if self._head_timer is not None:
+            self._head_bytes += len(data)
         super().data_received(data)
+        if (self._head_timer is not None and self._head_bytes > MAX_HEAD_BYTES
+                and not self.transport.is_closing()):
+            self._disarm()  # the head is still not complete, and already too large
+            self.transport.write(b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
+                                 b"content-length: 0\r\nconnection: close\r\n\r\n")
+            self.transport.close()
 
     def on_headers_complete(self) -> None:
         self._disarm()

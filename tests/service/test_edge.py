@@ -149,6 +149,12 @@ async def test_idle_and_half_sent_connections_are_closed(make_server) -> None:
     assert time.perf_counter() - started < 3
     idle.close()
     half.close()
+    reader, endless = await _open(server)  # headers without end, faster than the deadline
+    endless.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + b"X-Junk: " + b"a" * 100_000)
+    with contextlib.suppress(ConnectionError):
+        await endless.drain()
+    assert (await asyncio.wait_for(reader.read(), 5)).startswith(b"HTTP/1.1 431")
+    endless.close()
     async with httpx.AsyncClient(base_url=server.base) as http:  # normal requests are unaffected
         assert (await http.get("/healthz")).status_code == 200
 
