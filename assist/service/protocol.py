@@ -7,7 +7,7 @@ then the ``type`` field (``unknown_type``), then the fields of that type (``bad_
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -22,6 +22,8 @@ ErrorCode = Literal["bad_json", "bad_frame", "unknown_type", "too_large", "too_m
 
 # Identifiers from chat platforms: bounded so a client cannot make us store megabytes of keys.
 Ident = Field(min_length=1, max_length=128)
+ConversationIds = Annotated[list[Annotated[str, Field(min_length=1, max_length=128)]],
+                           Field(min_length=1, max_length=1000)]
 
 
 class Frame(BaseModel):
@@ -35,12 +37,12 @@ class Frame(BaseModel):
 
 class Subscribe(Frame):
     type: Literal["subscribe"]
-    conversation_ids: list[str] = Field(min_length=1, max_length=1000)
+    conversation_ids: ConversationIds
 
 
 class Unsubscribe(Frame):
     type: Literal["unsubscribe"]
-    conversation_ids: list[str] = Field(min_length=1, max_length=1000)
+    conversation_ids: ConversationIds
 
 
 class CustomerMessage(Frame):
