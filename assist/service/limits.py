@@ -139,6 +139,8 @@ class Quotas:
 
 
 def client_address(scope: Mapping[str, Any]) -> str:
-    """The peer's address (not a header: X-Forwarded-For is whatever the client says)."""
+    """The peer's address as uvicorn reports it: the TCP peer, or the X-Forwarded-For client when
+    the peer is a trusted proxy (uvicorn's ``forwarded_allow_ips``, 127.0.0.1 by default); from
+    anyone else the header is ignored, since a client can write anything there."""
     client = scope.get("client")
     return str(client[0]) if client else "unknown"
