@@ -255,3 +255,19 @@ async def _open(server: RunningServer) -> tuple[asyncio.StreamReader, asyncio.St
 def _quiet_access_log(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.WARNING)
     socket.setdefaulttimeout(None)
+
+
+async def test_a_bad_feedback_frame_costs_no_one_else_their_records(server: RunningServer) -> None:
+    """Issue 15's first case: it used to be acked, then fail the log writer's whole batch."""
+    async with server.ws() as other, server.ws(ADMIN) as bad:
+        await recv(other, "welcome")
+        await recv(bad, "welcome")
+        for i in range(20):
+            await send(other, **message("theirs", f"m{i}", f"第{i}个问题 能便宜点吗"))
+        await bad.send(_raw({"type": "feedback", "message_id": "m0", "suggestion_id": "s",
+                             "action": "edited", "final_text": f"好{LONE}", "ref": "f"}))
+        assert (await recv(bad))["code"] == "bad_frame"  # refused, not acked
+        for _ in range(20):
+            await recv(other, "ack")
+    assert server.services.writer.flush()
+    assert len(server.services.store.conversation("theirs")) == 20

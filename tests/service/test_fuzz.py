@@ -98,7 +98,7 @@ RAW = st.one_of(
     CLEAN_TEXT,
 )
 ANSWERS = {"error", "pong", "ack", "subscribed", "unsubscribed", "suggestions", "ping", "welcome"}
-FUZZ = settings(max_examples=200, deadline=None, derandomize=True,
+FUZZ = settings(max_examples=200, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 
