@@ -3,9 +3,9 @@
 A refused connection is accepted and closed at once with 4401 (bad or missing token), 4403
 (role or Origin not allowed) or 4429 (too many connections for the token or address, or too
 many failed token attempts from the address), so the client can see why. Frames are parsed by
-``sanitize.loads`` and counted against the socket's and the token's rates. Customer messages are handled in their
-own tasks, so one connection can have several in flight and the read loop never waits on the
-embedder.
+``sanitize.loads`` and counted against the socket's and the token's rates. Customer messages
+are handled in their own tasks, so one connection can have several in flight and the read loop
+never waits on the embedder.
 """
 
 from __future__ import annotations
