@@ -172,11 +172,15 @@ def free_port() -> int:
 class Server:
     """``assist serve`` in a subprocess with a bench token and no per-connection rate limit."""
 
-    def __init__(self, workdir: Path, knowledge: Path) -> None:
+    def __init__(self, workdir: Path, knowledge: Path, env_overrides: dict[str, str] | None = None) -> None:
         self.port = free_port()
         env = {**os.environ, "ASSIST_TOKENS": f"{TOKEN}:admin", "ASSIST_DEV": "false",
                "ASSIST_RATE_PER_S": "100000", "ASSIST_RATE_BURST": "100000",
-               "ASSIST_LOG_STORE": f"sqlite:///{workdir}/log.db"}
+               # One token on every connection: the per-token limits (see abuse.py) are off here.
+               "ASSIST_TOKEN_RATE_PER_S": "100000", "ASSIST_TOKEN_RATE_BURST": "100000",
+               "ASSIST_TOKEN_QUEUE": "100000", "ASSIST_BATCH_MAX_PER_TOKEN": "1000000",
+               "ASSIST_MAX_CONNECTIONS_PER_TOKEN": "100000",
+               "ASSIST_LOG_STORE": f"sqlite:///{workdir}/log.db", **(env_overrides or {})}
         command = [sys.executable, "-c", "from assist.cli import main; main()", "serve",
                    "--knowledge", str(knowledge), "--index", str(workdir / "index"),
                    "--data", str(workdir / "data"), "--port", str(self.port)]

@@ -30,12 +30,11 @@ log = logging.getLogger(__name__)
 def serve(knowledge: Path | None, index: Path | None, data: Path | None, host: str | None,
           port: int | None, log_store: str | None) -> None:
     """Run the suggestion service (websocket /ws, HTTP API, widget) under uvicorn."""
-    import uvicorn
-
     from assist.core.blas import limit_blas_threads
     from assist.logstore import open_log_store
     from assist.service.app import create_app
     from assist.service.auth import AuthConfigError, build_tokens
+    from assist.service.server import build_server
     from assist.service.warmup import warm_and_freeze
 
     try:
@@ -59,12 +58,9 @@ def serve(knowledge: Path | None, index: Path | None, data: Path | None, host: s
                    f"  {dev}\n  agent console: {base}/agent?token={dev}", err=True)
     click.echo(f"serving index {engine.version} on {base} (API docs at {base}/docs)", err=True)
     app = create_app(settings, engine=engine, tokens=tokens)
-    # ws_max_size: frames far beyond the text limit are cut off by the protocol layer (close 1009).
-    # No permessage-deflate: frames are small and compressing them was the largest single cost
-    # of the event loop under load.
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info",
-                ws_max_size=max(1 << 20, settings.max_text_bytes * 8), ws_per_message_deflate=False,
-                timeout_graceful_shutdown=15)
+    # uvicorn with the service's limits (header deadline, keep-alive, concurrency, frame size)
+    # and a shutdown that closes websockets with 1001; see assist/service/server.py.
+    build_server(app, settings).run()
 
 
 @click.command()

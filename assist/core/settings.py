@@ -67,6 +67,33 @@ class Settings(BaseSettings):
     result_cache_size: int = Field(4096, ge=0, description="Whole results of repeated messages kept "
                                                            "(LRU, per index version; 0 disables).")
 
+    # Limits against greedy or hostile clients; see docs/configuration.md "Limits".
+    public_origin: str = Field("", description="The service's public origin (scheme://host[:port]) "
+                                               "as browsers see it, for the same-origin check on /ws.")
+    max_body_bytes: int = Field(262144, ge=1024, description="Largest HTTP request body (413 beyond).")
+    header_timeout_s: float = Field(10.0, gt=0, description="Seconds a client may take to send a "
+                                                            "request's headers (then closed).")
+    body_timeout_s: float = Field(10.0, gt=0, description="Seconds a client may take to send a "
+                                                          "request body (408 then).")
+    keep_alive_s: float = Field(5.0, gt=0, description="Idle seconds before a keep-alive HTTP "
+                                                       "connection is closed.")
+    max_connections: int = Field(4096, ge=1, description="Connections and requests in progress "
+                                                         "before new requests get 503.")
+    max_connections_per_token: int = Field(64, ge=1, description="Websockets open per token.")
+    max_connections_per_address: int = Field(512, ge=1, description="Websockets open per client "
+                                                                    "address.")
+    token_rate_per_s: float = Field(50.0, gt=0, description="Frames per second per token, all its "
+                                                             "sockets together.")
+    token_rate_burst: int = Field(100, ge=1, description="Burst allowed above token_rate_per_s.")
+    token_queue: int = Field(64, ge=1, description="Messages of one token waiting for the embedder "
+                                                   "before further ones are refused (busy).")
+    batch_max_per_token: int = Field(8, ge=1, description="Most messages of one token in one "
+                                                           "embedder batch (the rest wait their turn).")
+    auth_fail_burst: int = Field(20, ge=1, description="Failed token attempts per address before "
+                                                       "it is throttled.")
+    auth_fail_per_s: float = Field(0.5, gt=0, description="Failed attempts per second an address "
+                                                          "gets back while throttled.")
+
     @field_validator("tokens", "origins", mode="before")
     @classmethod
     def _split_commas(cls, value: Any) -> Any:

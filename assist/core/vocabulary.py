@@ -51,6 +51,7 @@ CLOSE_INTERNAL: Final = 1011  # sending failed
 CLOSE_BAD_TOKEN: Final = 4401  # missing or unknown token
 CLOSE_FORBIDDEN: Final = 4403  # role or origin not allowed
 CLOSE_TIMEOUT: Final = 4408  # silent (dead) or too slow to read its frames
+CLOSE_TOO_MANY: Final = 4429  # too many connections for the token or address, or auth failures
 # Close codes after which a client should not retry on its own, with what the agent reads.
 FINAL_CLOSE_REASONS: Final[dict[int, str]] = {
     CLOSE_BAD_TOKEN: "令牌无效或缺失",
@@ -69,7 +70,7 @@ def as_dict() -> dict[str, object]:
         "CLOSE_CODES": {"going_away": CLOSE_GOING_AWAY, "policy": CLOSE_POLICY,
                         "too_big": CLOSE_TOO_BIG, "internal": CLOSE_INTERNAL,
                         "bad_token": CLOSE_BAD_TOKEN, "forbidden": CLOSE_FORBIDDEN,
-                        "timeout": CLOSE_TIMEOUT},
+                        "timeout": CLOSE_TIMEOUT, "too_many": CLOSE_TOO_MANY},
         "FINAL_CLOSE_REASONS": FINAL_CLOSE_REASONS,
     }
 

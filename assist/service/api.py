@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from assist.service.batcher import Busy
 from assist.service.deps import Admin, Agent, Reader, services_of
 from assist.service.ingest import Refused, check_message, record_feedback, suggest_message
 from assist.service.protocol import (
@@ -39,8 +40,12 @@ async def suggest(body: SuggestRequest, request: Request,
     except Refused as exc:
         return refused(exc)
     ingest = body.conversation_id if body.message_id else None
-    frame, logged = await suggest_message(services, principal, body.text, body.attachments, ingest,
-                                          body.message_id if ingest else None, started)
+    try:
+        frame, logged = await suggest_message(services, principal, body.text, body.attachments,
+                                              ingest, body.message_id if ingest else None, started)
+    except Busy as exc:
+        return JSONResponse({"detail": str(exc), "code": "busy"}, status_code=429,
+                            headers={"Retry-After": "1"})
     return SuggestResponse(scripts=frame.scripts, policies=frame.policies, risks=frame.risks,
                            index_version=frame.index_version, latency_ms=frame.latency_ms,
                            logged=logged)
@@ -87,7 +92,8 @@ async def stats(request: Request, _: Admin) -> dict[str, Any]:
     """Counters for operators and the load benchmark."""
     s = services_of(request)
     return {"connections": len(s.hub.connections), "batches": s.batcher.batches,
-            "messages": s.batcher.messages, "result_cache_hits": s.batcher.results.hits,
+            "messages": s.batcher.messages, "queued": s.batcher.queued,
+            "result_cache_hits": s.batcher.results.hits,
             "cache_hits": s.embedder.hits,
             "cache_misses": s.embedder.misses, "log_written": s.writer.written,
             "log_pending": s.writer.pending, "log_dropped": s.writer.dropped,

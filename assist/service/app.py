@@ -17,10 +17,12 @@ from assist.core.engine import Engine, open_or_build
 from assist.core.settings import Settings
 from assist.logstore import LogWriter, open_log_store
 from assist.logstore.spool import Spool, default_dirs
-from assist.service import access_log, api, qa_routes, static, ws
+from assist.service import access_log, api, docs, qa_routes, static, ws
 from assist.service.auth import TokenStore, build_tokens
 from assist.service.batcher import Batcher, CachingEmbedder
 from assist.service.hub import Hub
+from assist.service.limits import Quotas
+from assist.service.middleware import EdgeMiddleware
 from assist.service.reindex import Reindexer
 from assist.service.services import Services
 
@@ -46,13 +48,16 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         writer = LogWriter(store, spool=spool, max_held=settings.log_max_held)
         services: Services
         batcher = Batcher(lambda: services.engine, settings.batch_wait_ms, settings.batch_max,
-                          settings.result_cache_size)
+                          settings.result_cache_size, tenant_queue=settings.token_queue,
+                          tenant_share=settings.batch_max_per_token)
         services = Services(
             settings=settings, engine=live, embedder=cached, batcher=batcher,
             hub=Hub(settings.heartbeat_s), store=store, writer=writer, tokens=tokens,
             reindexer=Reindexer(settings.knowledge, settings.index, cached, base.retriever.embedder,
                                 base.retriever.config, lambda e: services.swap_engine(e),
-                                settings.risk))
+                                settings.risk),
+            quotas=Quotas(settings))
+        app.state.services = services  # for the server's shutdown (websockets close with 1001)
         batcher.start()
         services.hub.start()
         log.info("serving index %s (%d entries); log store %s", live.version,
@@ -69,11 +74,13 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             log.info("stopped; %d log records written, %d rejected, %d not logged, %d spooled",
                      writer.written, writer.rejected, writer.unlogged, writer.health()["spooled"])
 
-    app = FastAPI(title="shop-assist", version="1", lifespan=lifespan,
+    app = FastAPI(title="shop-assist", version="1", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Reply suggestions and scam warnings for e-commerce customer service. "
                               "The websocket protocol is documented in docs/protocol.md.")
     app.include_router(api.router)
     app.include_router(ws.router)
     app.include_router(qa_routes.router)
     static.mount(app, settings)
+    docs.mount(app)
+    app.add_middleware(EdgeMiddleware, settings=settings)
     return app

@@ -7,7 +7,6 @@ a slow client: when a client's queue is full it is closed (4408) and the others 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -16,31 +15,13 @@ from starlette.websockets import WebSocket, WebSocketState
 
 from assist.core.vocabulary import CLOSE_GOING_AWAY, CLOSE_INTERNAL, CLOSE_TIMEOUT
 from assist.service.auth import Principal
+from assist.service.limits import TokenBucket
 from assist.service.protocol import ServerPing
 
 log = logging.getLogger(__name__)
 
 MAX_SUBSCRIPTIONS = 1000
 CLOSE_WAIT_S = 2.0
-
-
-class TokenBucket:
-    """``rate`` frames per second on average, bursts up to ``burst``."""
-
-    def __init__(self, rate: float, burst: int) -> None:
-        self.rate = rate
-        self.burst = float(burst)
-        self.tokens = float(burst)
-        self.updated = time.monotonic()
-
-    def allow(self) -> bool:
-        now = time.monotonic()
-        self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
-        self.updated = now
-        if self.tokens >= 1:
-            self.tokens -= 1
-            return True
-        return False
 
 
 class Connection:
@@ -53,6 +34,7 @@ class Connection:
         self.refused = 0  # frames refused in a row by the rate limit
         self.last_seen = time.monotonic()
         self.closed = False
+        self.must_abort = False  # dropped as dead or slow: the socket is aborted, not closed
         self._outbox: asyncio.Queue[str] = asyncio.Queue(maxsize=send_queue)
         self._writer = asyncio.get_running_loop().create_task(self._write_loop())
         self._closing: asyncio.Task[None] | None = None
@@ -80,6 +62,7 @@ class Connection:
         if self.closed:
             return
         self.closed = True
+        self.must_abort = code == CLOSE_TIMEOUT
         self._writer.cancel()
         if self.on_close is not None:  # leave the hub now, not when the peer finally answers
             self.on_close(self)
@@ -94,9 +77,13 @@ class Connection:
     async def _close(self, code: int, reason: str) -> None:
         # Bounded: a client that does not read cannot take the close frame either, and its
         # handler must still finish (uvicorn then closes the transport).
-        with contextlib.suppress(Exception):
+        try:
             if self.websocket.application_state == WebSocketState.CONNECTED:
                 await asyncio.wait_for(self.websocket.close(code, reason), CLOSE_WAIT_S)
+        except TimeoutError:
+            self.must_abort = True
+        except Exception:  # the peer is gone already
+            pass
 
     async def drain(self, timeout: float = 2.0) -> None:
         """Give queued frames a moment to go out (clean shutdown)."""

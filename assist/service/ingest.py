@@ -47,7 +47,8 @@ async def suggest_message(services: Services, principal: Principal, text: str,
                           sender: Connection | None = None) -> tuple[Suggestions, bool | None]:
     """Suggestions for one message; with ids it is also fanned out and logged. The flag: None
     when not logged by design (no ids), False when the log could not keep it (Ack.logged)."""
-    result, version = await services.batcher.suggest(Message(text, attachments), conversation_id)
+    result, version = await services.batcher.suggest(Message(text, attachments), conversation_id,
+                                                     tenant=principal.agent)
     frame = Suggestions(message_id=message_id or "", conversation_id=conversation_id or "",
                         scripts=result.scripts, policies=result.policies, risks=result.risks,
                         index_version=version,

@@ -8,6 +8,7 @@ row, passed back as ``before``.
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
@@ -25,7 +26,7 @@ from assist.qa.metrics import Metrics, compute_metrics
 from assist.qa.promote import PromoteError, promote_question
 from assist.qa.timespec import parse_time
 from assist.service.auth import Principal
-from assist.service.deps import require_role, services_of
+from assist.service.deps import Admin, require_role, services_of
 from assist.service.protocol import ReindexResponse
 
 if TYPE_CHECKING:
@@ -37,6 +38,7 @@ STATIC = Path(__file__).parent / "static_qa"
 _ASSETS = {"qa.js": "text/javascript", "qa.css": "text/css",
            "chart.umd.min.js": "text/javascript"}
 DEFAULT_THRESHOLD = CONFIDENT_SCORE
+MAX_PK = 2**63 - 1  # row ids are signed 64-bit in SQLite and PostgreSQL
 
 
 class QaMessage(MessageRow):
@@ -65,14 +67,14 @@ class Filters(BaseModel):
 
 
 class LabelRequest(BaseModel):
-    message_pk: int
+    message_pk: int = Field(ge=0, le=MAX_PK)
     label: review.LabelKind
     entry_id: str | None = Field(None, max_length=128)
     note: str = Field("", max_length=2000)
 
 
 class PromoteRequest(BaseModel):
-    message_pk: int
+    message_pk: int = Field(ge=0, le=MAX_PK)
     entry_id: str = Field(min_length=1, max_length=128)
     reindex: bool = Field(True, description="rebuild and hot-swap the index right after")
 
@@ -97,7 +99,10 @@ def _cursor(value: str | None) -> tuple[float, int] | None:
         return None
     try:
         ts, pk = value.rsplit(":", 1)
-        return float(ts), int(pk)
+        cursor = float(ts), int(pk)
+        if not math.isfinite(cursor[0]) or not 0 <= cursor[1] <= MAX_PK:
+            raise ValueError("out of range")
+        return cursor
     except ValueError:
         raise HTTPException(422, "before: expected the 'next' cursor of a previous page, "
                                  f"got {value!r}") from None
@@ -155,7 +160,8 @@ async def messages(request: Request, _: QaUser, filters: Annotated[Filters, Quer
     return MessagePage(items=await _with_labels(services, rows), next=following)
 
 
-@router.get("/api/qa/conversations/{conversation_id}", response_model=list[QaMessage])
+# ``:path``: conversation ids from chat platforms may contain "/" (sent as %2F).
+@router.get("/api/qa/conversations/{conversation_id:path}", response_model=list[QaMessage])
 async def conversation(request: Request, _: QaUser, conversation_id: str) -> list[QaMessage]:
     """One conversation's messages in order, with feedback and labels."""
     services = services_of(request)
@@ -191,8 +197,11 @@ async def add_label(request: Request, principal: QaUser, body: LabelRequest) -> 
 
 @router.post("/api/qa/promote", response_model=PromoteResponse,
              responses={422: {"description": "the phrasing cannot be promoted (says why)"}})
-async def promote(request: Request, _: QaUser, body: PromoteRequest) -> PromoteResponse:
-    """Add the message's (masked) text to the entry's example questions, then re-index."""
+async def promote(request: Request, _: Admin, body: PromoteRequest) -> PromoteResponse:
+    """Add the message's (masked) text to the entry's example questions, then re-index.
+
+    Admin only: it rewrites the knowledge folder and changes what every agent is suggested;
+    the qa role reads and labels."""
     services = services_of(request)
     row = await asyncio.to_thread(review.message_by_pk, services.store, body.message_pk)
     if row is None:

@@ -17,6 +17,7 @@ from assist.logstore import LogStore, LogWriter
 from assist.service.auth import TokenStore
 from assist.service.batcher import Batcher, CachingEmbedder
 from assist.service.hub import Hub
+from assist.service.limits import Quotas
 from assist.service.protocol import IndexUpdated
 from assist.service.reindex import Reindexer
 from assist.service.warmup import refreeze
@@ -35,6 +36,7 @@ class Services:
     writer: LogWriter
     tokens: TokenStore
     reindexer: Reindexer
+    quotas: Quotas
     started_at: float = field(default_factory=time.time)
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
 

@@ -20,10 +20,14 @@ from assist.core.engine import Engine
 from assist.core.settings import Settings
 from assist.service.app import create_app
 from assist.service.auth import TokenStore
+from assist.service.server import build_server
 from assist.service.services import Services
 
 AGENT, ADMIN, QA = "agent-secret-1", "admin-secret-1", "qa-secret-1"
 TOKENS = [f"{AGENT}:agent", f"{ADMIN}:admin", f"{QA}:qa"]
+# For tests that push one token hard on purpose (the per-token limits have their own tests).
+NO_TOKEN_LIMITS = {"token_rate_per_s": 100_000, "token_rate_burst": 100_000, "token_queue": 100_000,
+                   "batch_max_per_token": 64}
 
 
 @dataclass
@@ -64,9 +68,8 @@ def start_server(settings: Settings, engine: Engine | None, port: int = 0) -> Ru
         return Wrap()
 
     app.router.lifespan_context = capturing
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws_max_size=1 << 16,
-                            lifespan="on")
-    server = uvicorn.Server(config)
+    server = build_server(app, settings, host="127.0.0.1", port=port, log_level="warning",
+                          ws_max_size=1 << 16, lifespan="on")
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30

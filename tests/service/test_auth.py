@@ -14,6 +14,8 @@ from assist.service.auth import (
     build_tokens,
     hash_token,
     origin_allowed,
+    own_origins,
+    query_token,
 )
 from tests.service.conftest import ADMIN, AGENT, QA, InProcess, RunningServer, recv
 
@@ -89,8 +91,32 @@ def test_dev_mode_generates_and_keeps_an_admin_token(tmp_path: Path) -> None:
 
 
 def test_origin_rules() -> None:
-    assert origin_allowed(None, "h:1", [])  # not a browser
-    assert origin_allowed("http://h:1", "h:1", [])
-    assert not origin_allowed("http://h:2", "h:1", [])
-    assert origin_allowed("https://a.jd.com", "h:1", ["https://*.jd.com"])
-    assert not origin_allowed("https://a.jd.com.evil.io", "h:1", ["https://*.jd.com"])
+    own = own_origins(("127.0.0.1", 8000))
+    assert origin_allowed(None, own, [])  # not a browser
+    assert origin_allowed("http://127.0.0.1:8000", own, [])
+    assert origin_allowed("http://localhost:8000", own, [])
+    assert not origin_allowed("http://127.0.0.1:8001", own, [])
+    assert origin_allowed("https://a.jd.com", own, ["https://*.jd.com"])
+    assert not origin_allowed("https://a.jd.com.evil.io", own, ["https://*.jd.com"])
+    public = own_origins(("10.0.0.5", 443), "https://assist.example.com/")
+    assert origin_allowed("https://assist.example.com", public, [])
+    assert origin_allowed("https://10.0.0.5", public, [])
+    assert not origin_allowed("https://evil.example", public, [])
+
+
+async def test_same_origin_does_not_trust_the_host_header(server: RunningServer) -> None:
+    """The client writes Host: an Origin matching it proves nothing."""
+    port = int(server.base.rsplit(":", 1)[1])
+    # The URI names evil.example (so Host says so); the TCP connection goes to the server.
+    async with websockets.connect(f"ws://evil.example:{port}/ws?token={AGENT}", host="127.0.0.1",
+                                  port=port, origin=f"http://evil.example:{port}") as ws:
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await ws.recv()
+    assert closed.value.rcvd.code == 4403
+
+
+def test_only_the_literal_token_parameter_authenticates() -> None:
+    assert query_token(b"token=abc%2Fd&x=1") == "abc/d"
+    assert query_token(b"%74oken=abc") is None
+    assert query_token(b"Token=abc") is None
+    assert query_token(b"x=1&token=") is None

@@ -19,7 +19,7 @@ from assist.core.engine import Engine, Message, open_engine
 from assist.core.index.build import build_index
 from assist.core.models import Attachment, SuggestResult
 from assist.core.textnorm import normalise
-from assist.service.batcher import Batcher
+from assist.service.batcher import Batcher, Busy
 
 GREETING = "在吗"
 
@@ -182,3 +182,40 @@ async def test_stop_drains_queued_work(small_engine: Engine, until) -> None:
     assert [len(b) for b in gated.batches] == [2, 2, 2, 1]
     with pytest.raises(RuntimeError, match="stopped"):
         await batcher.suggest(Message("还有一个问题"))
+
+
+async def test_batches_are_filled_round_robin_across_tenants(gated: GatedEngine) -> None:
+    """A tenant's backlog waits behind itself: a newcomer is in the very next batch."""
+    batcher = Batcher(lambda: gated, max_batch=8, cache_size=0, tenant_share=4)  # type: ignore[arg-type, return-value]
+    batcher.start()
+    gated.gate.clear()
+    first = asyncio.ensure_future(batcher.suggest(Message("greedy-0"), tenant="greedy"))
+    await asyncio.sleep(0.05)  # the first batch is now held in the worker
+    flood = [asyncio.ensure_future(batcher.suggest(Message(f"greedy-{i}"), tenant="greedy"))
+             for i in range(1, 30)]
+    others = [asyncio.ensure_future(batcher.suggest(Message(f"{name}-1"), tenant=name))
+              for name in ("calm", "quiet")]
+    await asyncio.sleep(0.05)
+    gated.gate.set()
+    await asyncio.gather(first, *flood, *others)
+    await batcher.stop()
+    second = gated.batches[1]
+    assert "calm-1" in second and "quiet-1" in second
+    assert sum(t.startswith("greedy") for t in second) == 4  # its share, not the whole batch
+    assert all(len(b) <= 8 for b in gated.batches)
+
+
+async def test_a_tenant_over_its_queue_is_told_busy(gated: GatedEngine) -> None:
+    batcher = Batcher(lambda: gated, cache_size=0, tenant_queue=3)  # type: ignore[arg-type, return-value]
+    batcher.start()
+    gated.gate.clear()
+    running = asyncio.ensure_future(batcher.suggest(Message("a-0"), tenant="a"))
+    await asyncio.sleep(0.05)
+    waiting = [asyncio.ensure_future(batcher.suggest(Message(f"a-{i}"), tenant="a")) for i in range(1, 4)]
+    await asyncio.sleep(0)
+    with pytest.raises(Busy):
+        await batcher.suggest(Message("a-4"), tenant="a")
+    other = asyncio.ensure_future(batcher.suggest(Message("b-0"), tenant="b"))  # others still queue
+    gated.gate.set()
+    await asyncio.gather(running, *waiting, other)
+    await batcher.stop()

@@ -20,7 +20,7 @@ from assist.logstore import (
     open_log_store,
 )
 from assist.logstore.masking import mask
-from tests.service.conftest import message, recv, send, stop_server
+from tests.service.conftest import NO_TOKEN_LIMITS, message, recv, send, stop_server
 
 PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
@@ -152,7 +152,7 @@ async def test_acknowledged_messages_survive_clean_shutdown(make_server, tmp_pat
     original = SqliteLogStore.write_messages
     monkeypatch.setattr(SqliteLogStore, "write_messages", slow_write)
     server = make_server(log_store=f"sqlite:///{tmp_path}/drain.db", rate_per_s=1000,
-                         rate_burst=1000)
+                         rate_burst=1000, **NO_TOKEN_LIMITS)
     acked = 0
     async with server.ws() as ws:
         await recv(ws, "welcome")

@@ -25,7 +25,8 @@ async def test_welcome_says_role_version_and_limits(server: RunningServer) -> No
     assert welcome["role"] == "agent"
     assert welcome["agent"].startswith("agent-")
     assert welcome["index_version"] == server.services.engine.version
-    assert welcome["limits"] == {"max_text_bytes": 4096, "max_attachments": 10, "rate_per_s": 50.0}
+    assert welcome["limits"] == {"max_text_bytes": 4096, "max_attachments": 10, "rate_per_s": 50.0,
+                                 "token_rate_per_s": 50.0}
 
 
 async def test_customer_message_reaches_every_subscriber(server: RunningServer) -> None:

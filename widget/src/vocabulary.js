@@ -36,7 +36,8 @@ export const CLOSE_CODES = {
   "internal": 1011,
   "bad_token": 4401,
   "forbidden": 4403,
-  "timeout": 4408
+  "timeout": 4408,
+  "too_many": 4429
 };
 export const FINAL_CLOSE_REASONS = {
   "4401": "令牌无效或缺失",

@@ -79,6 +79,8 @@ async function start() {
   $("token-form").hidden = true;
   $("app").hidden = false;
   $("index-version").textContent = `索引版本 ${state.meta.index_version}`;
+  // Promoting rewrites the knowledge folder: admin only (the qa role reads and labels).
+  $("label-promote").hidden = state.meta.role !== "admin";
   fillFilterOptions();
   await loadMessages(true);
 }
