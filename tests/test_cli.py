@@ -79,3 +79,17 @@ def test_help_defaults_come_from_the_settings() -> None:
     flat = " ".join(result.output.split())
     assert f"[env ASSIST_PORT; default {Settings().port}]" in flat
     assert Settings.model_fields["port"].description in flat
+
+
+def test_suggest_says_when_the_index_is_older_than_the_knowledge(tmp_path: Path,
+                                                                knowledge_dir: Path) -> None:
+    index = tmp_path / "idx"
+    assert run("index", "build", "--knowledge", str(knowledge_dir), "--out", str(index)).exit_code == 0
+    fresh = run("suggest", "能便宜点吗", "--knowledge", str(knowledge_dir), "--index", str(index))
+    assert fresh.exit_code == 0 and "changed since index" not in fresh.output
+    extra = knowledge_dir / "presale" / "extra.yaml"
+    extra.write_text("- id: gift-wrap\n  kind: script\n  category: 售前/包装\n"
+                     "  reply: 亲,可以免费礼盒包装哦~\n", encoding="utf-8")
+    stale = run("suggest", "能包装吗", "--knowledge", str(knowledge_dir), "--index", str(index))
+    assert stale.exit_code == 0, stale.output
+    assert "changed since index" in stale.output and f"--knowledge {knowledge_dir}" in stale.output

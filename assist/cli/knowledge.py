@@ -12,7 +12,7 @@ from typing import cast
 
 import click
 
-from assist.cli.common import knowledge_option
+from assist.cli.common import index_build_command, knowledge_option
 from assist.core.knowledge import KnowledgeError
 from assist.core.settings import load_settings
 from assist.importers import EXPORT_FORMATS, FORMATS, ImportRejected, export_knowledge, import_file
@@ -47,7 +47,7 @@ def import_command(file: Path, fmt: str, out: Path | None, knowledge: Path | Non
         raise click.ClickException(f"{file}: {exc}") from exc
     click.echo(str(report))
     if report.written:
-        click.echo("Review the file, then re-index: assist index build")
+        click.echo(f"Review the file, then re-index: {index_build_command(knowledge)}")
 
 
 @knowledge.command("export")

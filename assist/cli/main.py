@@ -8,15 +8,15 @@ from pathlib import Path
 
 import click
 
-from assist.cli.common import index_option, knowledge_option
+from assist.cli.common import index_build_command, index_option, knowledge_option
 from assist.cli.index import index
 from assist.cli.knowledge import knowledge
 from assist.cli.qa_commands import qa
 from assist.cli.risk import risk as risk_group
 from assist.cli.serve import register as register_service
-from assist.core.engine import Message, open_or_build
+from assist.core.engine import Engine, Message, open_or_build
 from assist.core.index.load import IndexLoadError
-from assist.core.knowledge import KnowledgeError
+from assist.core.knowledge import KnowledgeError, load_knowledge
 from assist.core.models import SuggestResult
 from assist.core.settings import load_settings
 from assist.core.vocabulary import RISK_TYPE_LABELS, SEVERITY_LABELS
@@ -38,9 +38,16 @@ def main(verbose: bool) -> None:
 def suggest(text: str, knowledge: Path | None, index: Path | None, as_json: bool) -> None:
     """Print suggestions for TEXT ('-' reads one message per line from stdin)."""
     try:
-        engine = open_or_build(load_settings(knowledge=knowledge, index=index))
+        settings = load_settings(knowledge=knowledge, index=index)
+        engine = open_or_build(settings)
     except (KnowledgeError, IndexLoadError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
+    # Only when the folder and the index are named together (or both configured): an index
+    # named alone may come from any folder.
+    if (knowledge is None) == (index is None) and _knowledge_changed(settings.knowledge, engine):
+        click.echo(f"note: {settings.knowledge} changed since index {engine.version} was built; "
+                   f"these answers are from the old index. Rebuild: "
+                   f"{index_build_command(knowledge, index)}", err=True)
     messages = [line.rstrip("\n") for line in sys.stdin] if text == "-" else [text]
     messages = [m for m in messages if m.strip()]
     for message, result in zip(messages, engine.suggest_many([Message(m) for m in messages]),
@@ -49,6 +56,15 @@ def suggest(text: str, knowledge: Path | None, index: Path | None, as_json: bool
             click.echo(result.model_dump_json())
         else:
             click.echo(format_result(message, result))
+
+
+def _knowledge_changed(folder: Path, engine: Engine) -> bool:
+    """Whether the knowledge folder no longer is what the loaded index was built from."""
+    try:
+        current = load_knowledge(folder).content_hash()
+    except KnowledgeError:
+        return False  # a broken folder is reported by the build, not here
+    return current != engine.index.manifest.knowledge_hash
 
 
 def format_result(message: str, result: SuggestResult) -> str:

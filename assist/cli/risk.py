@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from assist.cli.common import knowledge_option
+from assist.cli.common import index_build_command, knowledge_option
 from assist.core.index.format import LISTS_DIR
 from assist.core.risk.feeds import update_feed_list
 from assist.core.settings import load_settings
@@ -46,4 +46,4 @@ def update(files: tuple[Path, ...], knowledge: Path | None, replace: bool) -> No
     if summary.skipped_examples:
         click.echo("skipped shared-service hosts (judged per link instead), e.g. "
                    + ", ".join(summary.skipped_examples))
-    click.echo("run 'assist index build' to apply the lists")
+    click.echo(f"run '{index_build_command(knowledge)}' to apply the lists")

@@ -130,7 +130,11 @@ def _detect(table: Table) -> str | None:
         return "qianniu"
     if maxkb.matches(table):
         return "maxkb"
-    if faq.matches(table) or faq.headerless(table):
+    if faq.matches(table):
+        return "faq"
+    # Two columns read as question,answer only when the first row names no known column: a
+    # 千牛 export that lost its phrase column must fail as 千牛, not import its header as an FAQ.
+    if _closest(table) is None and faq.headerless(table):
         return "faq"
     return None
 

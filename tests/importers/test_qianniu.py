@@ -82,3 +82,11 @@ def test_codes_that_slug_alike_get_distinct_order_independent_ids(src: Path, fol
 def test_header_only_file_is_rejected(src: Path, folder: Path) -> None:
     with pytest.raises(ImportRejected, match="no rows to import"):
         import_file(write_csv(src / "phrases.csv", [QIANNU_HEADER]), folder)
+
+
+def test_qianniu_header_missing_its_phrase_column_fails_as_qianniu(tmp_path: Path, folder: Path) -> None:
+    """Two columns whose header is 千牛's must not be taken for a header-less question,answer sheet."""
+    path = write_csv(tmp_path / "lost.csv", [["快捷短语编码", "快捷短语分组"], ["fh", "售前=>发货"]])
+    with pytest.raises(ImportRejected, match="phrase column"):
+        import_file(path, folder)
+    assert not (folder / "imported").exists()
