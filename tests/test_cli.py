@@ -93,3 +93,17 @@ def test_suggest_says_when_the_index_is_older_than_the_knowledge(tmp_path: Path,
     stale = run("suggest", "能包装吗", "--knowledge", str(knowledge_dir), "--index", str(index))
     assert stale.exit_code == 0, stale.output
     assert "changed since index" in stale.output and f"--knowledge {knowledge_dir}" in stale.output
+
+
+def test_bad_settings_are_one_clear_line(tmp_path: Path, monkeypatch) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text('knowlege = "typo"\n', encoding="utf-8")
+    monkeypatch.setenv("ASSIST_CONFIG", str(config))
+    result = run("index", "build")
+    assert result.exit_code != 0
+    assert "unknown setting 'knowlege'" in result.output and str(config) in result.output
+    assert "Traceback" not in result.output and "pydantic.dev" not in result.output
+    monkeypatch.delenv("ASSIST_CONFIG")
+    monkeypatch.setenv("ASSIST_RETRIEVAL__TOP_K", "abc")
+    result = run("suggest", "在吗")
+    assert result.exit_code != 0 and "ASSIST_RETRIEVAL__TOP_K" in result.output

@@ -85,3 +85,17 @@ def test_every_module_imports_alone() -> None:
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO,
                             timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_docs_name_files_that_exist() -> None:
+    """Paths of our own modules named in the docs (`assist/...`, `indexer/...`) exist."""
+    import re
+
+    docs = [REPO / "README.md", *(REPO / "docs").glob("*.md"), REPO / "knowledge" / "README.md",
+            REPO / "widget" / "README.md", REPO / "benchmarks" / "data" / "README.md"]
+    missing = []
+    for doc in docs:
+        for path in re.findall(r"`((?:assist|indexer)/[\w/.-]+)`", doc.read_text(encoding="utf-8")):
+            if not (REPO / path.rstrip("/")).exists():
+                missing.append(f"{doc.name}: {path}")
+    assert not missing, missing

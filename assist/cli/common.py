@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import click
 
-from assist.core.settings import Settings
+from assist.core.settings import Settings, SettingsError, load_settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -54,3 +54,11 @@ def index_build_command(knowledge: Path | None = None, index: Path | None = None
     if index is not None:
         parts.append(f"--index {shlex.quote(str(index))}")
     return " ".join(parts)
+
+
+def settings_from(**overrides: Any) -> Settings:
+    """The settings with the flags given; a bad setting is a one-line CLI error, not a trace."""
+    try:
+        return load_settings(**overrides)
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None

@@ -12,9 +12,8 @@ from typing import cast
 
 import click
 
-from assist.cli.common import index_build_command, knowledge_option
+from assist.cli.common import index_build_command, knowledge_option, settings_from
 from assist.core.knowledge import KnowledgeError
-from assist.core.settings import load_settings
 from assist.importers import EXPORT_FORMATS, FORMATS, ImportRejected, export_knowledge, import_file
 from assist.importers.importer import Format
 
@@ -39,7 +38,7 @@ def knowledge() -> None:
 def import_command(file: Path, fmt: str, out: Path | None, knowledge: Path | None,
                    id_prefix: str | None, keep_removed: bool, dry_run: bool) -> None:
     """Import FILE (千牛 CSV, FAQ CSV/XLSX, MaxKB sheet) as YAML entries."""
-    folder = load_settings(knowledge=knowledge).knowledge
+    folder = settings_from(knowledge=knowledge).knowledge
     try:
         report = import_file(file, folder, out=out, fmt=cast(Format, fmt), id_prefix=id_prefix,
                              keep_removed=keep_removed, dry_run=dry_run)
@@ -59,7 +58,7 @@ def import_command(file: Path, fmt: str, out: Path | None, knowledge: Path | Non
               help="Only the entries of this file or folder of the knowledge folder.")
 def export_command(file: Path, fmt: str, knowledge: Path | None, only: Path | None) -> None:
     """Write the script entries to FILE (CSV, UTF-8 with BOM; .xlsx for a workbook)."""
-    folder = load_settings(knowledge=knowledge).knowledge
+    folder = settings_from(knowledge=knowledge).knowledge
     if fmt == "qianniu" and file.suffix.lower() == ".xlsx":
         raise click.ClickException("千牛 imports CSV: give a .csv file name")
     try:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from assist.cli.common import index_build_command, index_option, knowledge_option
+from assist.cli.common import index_build_command, index_option, knowledge_option, settings_from
 from assist.cli.index import index
 from assist.cli.knowledge import knowledge
 from assist.cli.qa_commands import qa
@@ -18,7 +18,6 @@ from assist.core.engine import Engine, Message, open_or_build
 from assist.core.index.load import IndexLoadError
 from assist.core.knowledge import KnowledgeError, load_knowledge
 from assist.core.models import SuggestResult
-from assist.core.settings import load_settings
 from assist.core.vocabulary import RISK_TYPE_LABELS, SEVERITY_LABELS
 
 
@@ -38,7 +37,7 @@ def main(verbose: bool) -> None:
 def suggest(text: str, knowledge: Path | None, index: Path | None, as_json: bool) -> None:
     """Print suggestions for TEXT ('-' reads one message per line from stdin)."""
     try:
-        settings = load_settings(knowledge=knowledge, index=index)
+        settings = settings_from(knowledge=knowledge, index=index)
         engine = open_or_build(settings)
     except (KnowledgeError, IndexLoadError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import click
 
-from assist.cli.common import data_option, index_option, knowledge_option, setting_option
+from assist.cli.common import data_option, index_option, knowledge_option, setting_option, settings_from
 from assist.core.knowledge import Entry, KnowledgeError, load_knowledge
-from assist.core.settings import Settings, load_settings
+from assist.core.settings import Settings
 from assist.core.vocabulary import CONFIDENT_SCORE
 from assist.logstore import MessageQuery, open_log_store, review
 from assist.logstore.base import LogStore
@@ -55,7 +55,7 @@ def export(fmt: Format, since: str | None, until: str | None, data: Path | None,
     from assist.qa.export import export_records, write_export
 
     query = MessageQuery(since=_time(since, "--since"), until=_time(until, "--until"))
-    store = _store(load_settings(data=data, log_store=log_store))
+    store = _store(settings_from(data=data, log_store=log_store))
     try:
         count = write_export(export_records(store, query), fmt, sys.stdout)
     finally:
@@ -81,7 +81,7 @@ def report(since: str, until: str | None, threshold: float, tz_offset: float | N
     the whole days the range touches."""
     from assist.qa.metrics import compute_metrics, format_report
 
-    settings = load_settings(knowledge=knowledge, data=data, log_store=log_store)
+    settings = settings_from(knowledge=knowledge, data=data, log_store=log_store)
     start = _time(since, "--since") or 0.0
     end = _time(until, "--until") or time.time() + 1
     offset = None if tz_offset is None else round(tz_offset * 3600)
@@ -104,7 +104,7 @@ def rebuild_summaries(tz_offset: float | None, data: Path | None, log_store: str
     service's writes wait for it). Stores from before the counters are rebuilt when first opened."""
     from assist.logstore import summaries
 
-    store = _store(load_settings(data=data, log_store=log_store))
+    store = _store(settings_from(data=data, log_store=log_store))
     try:
         started = time.perf_counter()
         count = summaries.rebuild(store, None if tz_offset is None else round(tz_offset * 3600))
@@ -140,7 +140,7 @@ def promote(message: str, entry_id: str, pk: bool, reindex: bool, knowledge: Pat
     """Add the buyer's (masked) wording of MESSAGE to ENTRY_ID's example questions."""
     from assist.qa.promote import PromoteError, promote_question
 
-    settings = load_settings(knowledge=knowledge, index=index, data=data, log_store=log_store)
+    settings = settings_from(knowledge=knowledge, index=index, data=data, log_store=log_store)
     store = _store(settings)
     try:
         if pk:

@@ -11,10 +11,9 @@ from pathlib import Path
 
 import click
 
-from assist.cli.common import index_build_command, knowledge_option
+from assist.cli.common import index_build_command, knowledge_option, settings_from
 from assist.core.index.format import LISTS_DIR
 from assist.core.risk.feeds import update_feed_list
-from assist.core.settings import load_settings
 
 
 @click.group()
@@ -35,7 +34,7 @@ def lists() -> None:
               help="Replace the imported hosts instead of adding to them (a full refresh).")
 def update(files: tuple[Path, ...], knowledge: Path | None, replace: bool) -> None:
     """Import blocklists (host lists, hosts files, URL lists, URLhaus/PhishTank CSV)."""
-    settings = load_settings(knowledge=knowledge)
+    settings = settings_from(knowledge=knowledge)
     if not settings.knowledge.is_dir():
         raise click.ClickException(f"knowledge folder {settings.knowledge} does not exist")
     try:

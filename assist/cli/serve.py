@@ -11,11 +11,10 @@ from pathlib import Path
 
 import click
 
-from assist.cli.common import data_option, index_option, knowledge_option, setting_option
+from assist.cli.common import data_option, index_option, knowledge_option, setting_option, settings_from
 from assist.core.engine import build_for, open_or_build
 from assist.core.index.load import IndexLoadError
 from assist.core.knowledge import KnowledgeError
-from assist.core.settings import load_settings
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +37,7 @@ def serve(knowledge: Path | None, index: Path | None, data: Path | None, host: s
     from assist.service.warmup import warm_and_freeze
 
     try:
-        settings = load_settings(knowledge=knowledge, index=index, data=data, host=host, port=port,
+        settings = settings_from(knowledge=knowledge, index=index, data=data, host=host, port=port,
                                  log_store=log_store)
         tokens, dev = build_tokens(settings.tokens, settings.dev, settings.data)
         limit_blas_threads(1)  # before the engine exists; see assist/blas.py
@@ -74,7 +73,7 @@ def serve(knowledge: Path | None, index: Path | None, data: Path | None, host: s
 def reindex(knowledge: Path | None, index: Path | None, data: Path | None, url: str | None,
             token: str | None) -> None:
     """Rebuild the index from the knowledge folder (with --url: in the running service, hot)."""
-    settings = load_settings(knowledge=knowledge, index=index, data=data)
+    settings = settings_from(knowledge=knowledge, index=index, data=data)
     if url is None:
         try:
             summary = build_for(settings)

@@ -5,11 +5,12 @@ Every setting is documented in docs/configuration.md (a test checks that).
 
 from __future__ import annotations
 
+import os
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 from assist.core.retrieval import RetrievalConfig
@@ -115,8 +116,6 @@ class _TomlFileSource(PydanticBaseSettingsSource):
     """Reads the TOML file named by ASSIST_CONFIG, if any."""
 
     def __call__(self) -> dict[str, Any]:
-        import os
-
         path = os.environ.get("ASSIST_CONFIG")
         if not path:
             return {}
@@ -129,6 +128,28 @@ class _TomlFileSource(PydanticBaseSettingsSource):
         return None, field_name, False
 
 
+class SettingsError(ValueError):
+    """Settings that cannot be used, one line per problem naming the setting and its sources."""
+
+
 def load_settings(**overrides: Any) -> Settings:
     """Settings from file and environment, with CLI overrides (None means 'not given')."""
-    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        raise SettingsError(_describe(exc)) from None
+
+
+def _describe(error: ValidationError) -> str:
+    """'setting X: problem (from ...)' lines instead of pydantic's report."""
+    config = os.environ.get("ASSIST_CONFIG")
+    sources = "the command line, ASSIST_* variables" + (f" or {config}" if config else "")
+    lines = []
+    for err in error.errors():
+        name = ".".join(str(part) for part in err["loc"])
+        env = "ASSIST_" + "__".join(str(part) for part in err["loc"]).upper()
+        if err["type"] == "extra_forbidden":
+            lines.append(f"unknown setting {name!r} (in {sources}); see docs/configuration.md")
+        else:
+            lines.append(f"setting {name!r} ({env}): {err['msg']}, got {err.get('input')!r}")
+    return "invalid settings:\n  " + "\n  ".join(lines)
