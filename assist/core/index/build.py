@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import shutil
 import time
 from dataclasses import dataclass
@@ -33,6 +34,9 @@ from assist.core.textnorm import normalise
 
 log = logging.getLogger(__name__)
 BATCH_SIZE = 64
+# Bumped whenever what is embedded per entry or fitted per version changes, so an unchanged
+# knowledge folder still gets a new version with the new rows.
+BUILD_SCHEME = "rows-2"
 KEEP_VERSIONS = 3  # old versions stay briefly so a reader that just read CURRENT can finish
 
 
@@ -59,18 +63,62 @@ def background_texts() -> list[str]:
     return [line.strip() for line in raw.splitlines() if line.strip() and not line.startswith("#")]
 
 
+REPLY_LEAD_CHARS = 60  # a reply's opening sentences up to about this length are embedded
+_SENTENCE_END = re.compile(r"(?<=[。!?！？~～;；\n])")
+_SALUTATION = re.compile(r"^(亲爱的|亲亲|亲)[,，!！~～ ]*")
+
+
+def reply_lead(reply: str) -> str:
+    """A reply's opening sentence(s): what it is about, without the details further on.
+
+    A quick phrase is only a reply; its first sentences say the situation ("我们只卖国行"),
+    the rest tends to be procedure and pleasantries that would match other questions too.
+    """
+    text = _SALUTATION.sub("", reply.strip())
+    lead = ""
+    for sentence in _SENTENCE_END.split(text):
+        if lead and len(lead) + len(sentence) > REPLY_LEAD_CHARS:
+            break
+        lead += sentence
+    return lead.strip()
+
+
+def category_words(category: str) -> str:
+    """The most specific part of a category path ("售后/保修" -> "保修")."""
+    return category.replace("=>", "/").rsplit("/", 1)[-1].strip()
+
+
+def entry_fields(entry: Entry) -> list[tuple[str, str]]:
+    """(field, text) pairs embedded for one entry.
+
+    Example questions first; then what every entry has, so a script without questions (a
+    quick phrase) is still found: its title, its category's last part and its reply's lead.
+    Risk entries match on their examples and title only: the semantic risk stage must not
+    fire on a warning reply's wording.
+    """
+    fields = [("question", q) for q in entry.questions]
+    if entry.title:
+        fields.append(("title", entry.title))
+    if entry.kind == "script":
+        words = category_words(entry.category)
+        if words and words != entry.title:
+            fields.append(("category", words))
+        if entry.reply:
+            fields.append(("reply", reply_lead(entry.reply)))
+    if entry.kind == "policy" and entry.text:
+        fields.append(("text", entry.text))
+    return fields
+
+
 def entry_rows(entries: list[Entry]) -> list[Row]:
-    """The texts embedded per entry: every example question, the title, a policy's text."""
+    """The embedded rows of every entry (see ``entry_fields``), duplicates within an entry dropped."""
     rows: list[Row] = []
     for i, entry in enumerate(entries):
-        fields = [("question", q) for q in entry.questions]
-        if entry.title:
-            fields.append(("title", entry.title))
-        if entry.kind == "policy" and entry.text:
-            fields.append(("text", entry.text))
-        for name, text in fields:
+        seen: set[str] = set()
+        for name, text in entry_fields(entry):
             norm = normalise(text).text
-            if norm:
+            if norm and norm not in seen:
+                seen.add(norm)
                 rows.append(Row(entry=i, field=name, text=text, norm=norm))
     return rows
 
@@ -84,7 +132,7 @@ def host_lists(knowledge_dir: Path) -> dict[str, bytes]:
 def _version(knowledge: Knowledge, embedder: Embedder, background: list[str],
              lists: dict[str, bytes], classifier_config: ClassifierConfig) -> str:
     digest = hashlib.sha256()
-    for part in (str(FORMAT_VERSION), embedder.name, knowledge.content_hash(),
+    for part in (str(FORMAT_VERSION), BUILD_SCHEME, embedder.name, knowledge.content_hash(),
                  classifier_config.model_dump_json(), *background):
         digest.update(part.encode("utf-8") + b"\0")
     for name, data in lists.items():  # a list edit alone makes a new version

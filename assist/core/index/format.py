@@ -92,7 +92,8 @@ def current_version_dir(root: Path) -> Path:
     try:
         name = pointer.read_text(encoding="utf-8").strip()
     except FileNotFoundError:
-        raise IndexNotFound(f"no index at {root} (run 'assist index build', alias 'assist-index build')") from None
+        raise IndexNotFound(f"no index at {root} (run 'assist index build', "
+                            "alias 'assist-index build')") from None
     version_dir = Path(root) / name
     if not (version_dir / MANIFEST_FILE).is_file():
         raise IndexNotFound(f"{pointer} names {name!r}, which is missing or incomplete")
