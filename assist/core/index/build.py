@@ -16,8 +16,9 @@ import numpy as np
 from tqdm import tqdm
 
 from assist.core.embedders import Embedder
-from assist.core.index import ann, classifier
+from assist.core.index import ann, calibration, classifier
 from assist.core.index.cache import VectorCache
+from assist.core.index.calibration import Calibration, CalibrationConfig
 from assist.core.index.classifier import ClassifierConfig
 from assist.core.index.format import (
     FORMAT_VERSION,
@@ -36,7 +37,7 @@ log = logging.getLogger(__name__)
 BATCH_SIZE = 64
 # Bumped whenever what is embedded per entry or fitted per version changes, so an unchanged
 # knowledge folder still gets a new version with the new rows.
-BUILD_SCHEME = "rows-2"
+BUILD_SCHEME = "rows-2 gate-2"
 KEEP_VERSIONS = 3  # old versions stay briefly so a reader that just read CURRENT can finish
 
 
@@ -57,10 +58,51 @@ class BuildSummary:
                 f"in {self.seconds:.1f}s -> {self.path}")
 
 
+def _data_lines(name: str) -> list[str]:
+    raw = resources.files("assist.core.index").joinpath(f"data/{name}").read_text("utf-8")
+    return [line.strip() for line in raw.splitlines() if line.strip() and not line.startswith("#")]
+
+
 def background_texts() -> list[str]:
     """Generic off-topic chat used as a rejection class (see data/background.txt beside this module)."""
-    raw = resources.files("assist.core.index").joinpath("data/background.txt").read_text("utf-8")
-    return [line.strip() for line in raw.splitlines() if line.strip() and not line.startswith("#")]
+    return _data_lines("background.txt")
+
+
+def courtesy_texts() -> list[str]:
+    """Built-in acknowledgements, thanks, greetings (data/courtesy.txt): rejected unless covered."""
+    return _data_lines("courtesy.txt")
+
+
+BUYER_FIELDS = ("question", "library")  # rows that are buyer phrasings (own or borrowed)
+
+
+def covered_courtesy(entries: list[Entry], rows: list[Row], row_vectors: np.ndarray,
+                     courtesy: np.ndarray, background: np.ndarray) -> np.ndarray:
+    """Which built-in courtesy sentences the folder's own courtesy entries answer.
+
+    A sentence is covered when some courtesy entry's phrasing is closer to it than any
+    background sentence: a thin acknowledgement entry ("好的", "嗯嗯") still covers "行吧", and
+    a folder without courtesy entries covers nothing, so its acknowledgements stay rejected.
+    """
+    covered = np.zeros(len(courtesy), dtype=bool)
+    mine = [i for i, r in enumerate(rows) if entries[r.entry].is_courtesy and entries[r.entry].kind
+            == "script" and r.field in BUYER_FIELDS]
+    if not mine or not len(courtesy):
+        return covered
+    to_entries = (courtesy @ row_vectors[mine].T).max(axis=1)
+    to_background = (courtesy @ background.T).max(axis=1) if len(background) else -1.0
+    return to_entries > to_background
+
+
+def fit_gate(entries: list[Entry], rows: list[Row], row_vectors: np.ndarray,
+             rejection: np.ndarray, rejection_norms: list[str],
+             config: CalibrationConfig) -> Calibration:
+    """Fit the on-topic gate on this version's script rows (see calibration.py)."""
+    script_rows = [i for i, r in enumerate(rows) if entries[r.entry].kind == "script"]
+    positives = [n for n, i in enumerate(script_rows) if rows[i].field in BUYER_FIELDS]
+    return calibration.fit(row_vectors[script_rows], [rows[i].norm for i in script_rows],
+                           np.array([rows[i].entry for i in script_rows]), positives,
+                           rejection, rejection_norms, config)
 
 
 REPLY_LEAD_CHARS = 60  # a reply's opening sentences up to about this length are embedded
@@ -130,10 +172,12 @@ def host_lists(knowledge_dir: Path) -> dict[str, bytes]:
 
 
 def _version(knowledge: Knowledge, embedder: Embedder, background: list[str],
-             lists: dict[str, bytes], classifier_config: ClassifierConfig) -> str:
+             lists: dict[str, bytes], classifier_config: ClassifierConfig,
+             calibration_config: CalibrationConfig) -> str:
     digest = hashlib.sha256()
     for part in (str(FORMAT_VERSION), BUILD_SCHEME, embedder.name, knowledge.content_hash(),
-                 classifier_config.model_dump_json(), *background):
+                 classifier_config.model_dump_json(), calibration_config.model_dump_json(),
+                 *background):
         digest.update(part.encode("utf-8") + b"\0")
     for name, data in lists.items():  # a list edit alone makes a new version
         digest.update(name.encode("utf-8") + b"\0" + hashlib.sha256(data).digest())
@@ -157,16 +201,20 @@ def _embed_cached(texts: list[str], embedder: Embedder, cache: VectorCache,
 
 def build_index(knowledge_dir: Path, out_dir: Path, embedder: Embedder,
                 progress: bool = True,
-                classifier_config: ClassifierConfig | None = None) -> BuildSummary:
+                classifier_config: ClassifierConfig | None = None,
+                calibration_config: CalibrationConfig | None = None) -> BuildSummary:
     """Validate, embed and write a new index version; the live one is untouched on failure."""
     classifier_config = classifier_config or ClassifierConfig()
+    calibration_config = calibration_config or CalibrationConfig()
     started = time.perf_counter()
     knowledge = load_knowledge(knowledge_dir)  # raises KnowledgeError before anything is written
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     background = background_texts()
+    courtesy = courtesy_texts()
     lists = host_lists(knowledge_dir)
-    version = f"v-{_version(knowledge, embedder, background, lists, classifier_config)}"
+    version = "v-" + _version(knowledge, embedder, background + courtesy, lists,
+                              classifier_config, calibration_config)
     rows = entry_rows(knowledge.entries)
     final = out_dir / version
     if is_complete(final):
@@ -176,9 +224,21 @@ def build_index(knowledge_dir: Path, out_dir: Path, embedder: Embedder,
 
     cache = VectorCache(out_dir / ".cache", embedder.name, embedder.dim)
     norm_background = [normalise(t).text for t in background]
-    vectors, embedded = _embed_cached([r.norm for r in rows] + norm_background, embedder,
-                                      cache, progress)
-    entry_vectors, background_vectors = vectors[: len(rows)], vectors[len(rows):]
+    norm_courtesy = [normalise(t).text for t in courtesy]
+    vectors, embedded = _embed_cached([r.norm for r in rows] + norm_background + norm_courtesy,
+                                      embedder, cache, progress)
+    entry_vectors = vectors[: len(rows)]
+    background_vectors = vectors[len(rows): len(rows) + len(background)]
+    courtesy_vectors = vectors[len(rows) + len(background):]
+    covered = covered_courtesy(knowledge.entries, rows, entry_vectors, courtesy_vectors,
+                               background_vectors)
+    rejection_vectors = np.concatenate([background_vectors, courtesy_vectors[~covered]])
+    rejection_norms = norm_background + [n for n, c in zip(norm_courtesy, covered, strict=True)
+                                         if not c]
+    gate = fit_gate(knowledge.entries, rows, entry_vectors, rejection_vectors, rejection_norms,
+                    calibration_config)
+    log.info("on-topic gate fitted (%s): similarity >= %.2f, margin >= %.2f", gate.method,
+             gate.min_score, gate.background_margin)
     index = ann.build(entry_vectors)
     model = classifier.train(entry_vectors, np.array([r.entry for r in rows], dtype=np.int64),
                              len(knowledge.entries), classifier_config)
@@ -192,14 +252,16 @@ def build_index(knowledge_dir: Path, out_dir: Path, embedder: Embedder,
         version=version, embedder=embedder.name, dim=embedder.dim,
         ann=ann.choose_kind(len(rows)), built_at=datetime.now(UTC).isoformat(timespec="seconds"),
         knowledge_hash=knowledge.content_hash(), entries=len(knowledge.entries),
-        vectors=len(rows), kinds=kinds,
+        vectors=len(rows), kinds=kinds, calibration=gate,
+        rejection={"background": len(background), "courtesy": int((~covered).sum()),
+                   "courtesy covered by entries": int(covered.sum())},
     )
 
     final = write_version(out_dir, version, VersionFiles(
         manifest=manifest, entries=knowledge.entries, rows=rows, vectors=index,
-        background=background_vectors, classifier=model, lists=lists))
+        background=rejection_vectors, classifier=model, lists=lists))
     point_current(out_dir, version)
-    cache.save([r.norm for r in rows] + norm_background)
+    cache.save([r.norm for r in rows] + norm_background + norm_courtesy)
     _prune(out_dir, keep=version)
     summary = BuildSummary(version, final, len(knowledge.entries), len(rows), embedded,
                            time.perf_counter() - started, unchanged=False)
