@@ -247,7 +247,8 @@ def thin_knowledge(knowledge_dir: Path, shots: int, seed: int,
 
 def run_shots(args: argparse.Namespace, embedder, config: RetrievalConfig, work: Path) -> None:
     folder, removed = thin_knowledge(args.knowledge, args.shots, args.seed, work / "thin")
-    summary = build_index(folder, work / "index", embedder, progress=False)
+    # library off: it would lend the thinned entries the shipped base's own phrasings back
+    summary = build_index(folder, work / "index", embedder, progress=False, use_library=False)
     print(f"--shots {args.shots} (seed {args.seed}): {summary}")
     score_gated_and_ungated(work / "index", embedder, config, removed, "removed phrasings",
                             args.errors)
@@ -256,15 +257,40 @@ def run_shots(args: argparse.Namespace, embedder, config: RetrievalConfig, work:
                                 args.errors)
 
 
+def link_quality(links: dict, gold: dict[str, list[str]]) -> tuple[int, int, int]:
+    """(right links, wrong links, gold links) of a build against the shop's gold labels."""
+    right = wrong = 0
+    for entry_id, entry_links in links.items():
+        for link in entry_links:
+            if link.library in gold.get(entry_id, []):
+                right += 1
+            else:
+                wrong += 1
+    return right, wrong, sum(len(v) for v in gold.values())
+
+
 def run_shops(args: argparse.Namespace, embedder, config: RetrievalConfig, work: Path) -> None:
+    """Every shop folder, without and with standard-library links, on one split."""
+    totals = [0, 0, 0]
     for folder in shop_folders(args.shops):
         shop = load_shop(folder, work / "shops")
         items = [q for q in shop.questions if q.get("split") == args.split]
-        index_dir = work / "index" / shop.name
-        summary = build_index(shop.knowledge, index_dir, embedder, progress=False)
-        print(f"{shop.name} ({args.split}): {summary}")
-        score_gated_and_ungated(index_dir, embedder, config, items, f"{shop.name}",
-                                args.errors)
+        for use_library in (False, True):
+            index_dir = work / "index" / f"{shop.name}-{use_library}"
+            summary = build_index(shop.knowledge, index_dir, embedder, progress=False,
+                                  use_library=use_library)
+            label = f"{shop.name} {args.split}, library {'on' if use_library else 'off'}"
+            if use_library:
+                right, wrong, gold = link_quality(summary.links, shop.gold_links)
+                totals = [totals[0] + right, totals[1] + wrong, totals[2] + gold]
+                label += (f", links {right + wrong} (precision {right / max(right + wrong, 1):.2f}"
+                          f", recall {right / max(gold, 1):.2f} of {gold} gold)")
+                if args.errors:
+                    print("\n".join(summary.link_lines()))
+            score_gated_and_ungated(index_dir, embedder, config, items, label, args.errors)
+    right, wrong, gold = totals
+    print(f"library links over all shops: {right + wrong} proposed, {right} right: precision "
+          f"{right / max(right + wrong, 1):.3f}, recall {right / max(gold, 1):.3f} ({gold} gold)")
 
 
 def main() -> None:

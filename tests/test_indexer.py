@@ -22,7 +22,8 @@ NEW_ENTRY = """
 
 def test_build_writes_a_self_describing_version(knowledge_dir: Path, tmp_path: Path,
                                                 embedder: Embedder) -> None:
-    summary = build_index(knowledge_dir, tmp_path / "idx", embedder, progress=False)
+    summary = build_index(knowledge_dir, tmp_path / "idx", embedder, progress=False,
+                          use_library=False)
     live = current_version_dir(tmp_path / "idx")
     assert live == summary.path and live.name == summary.version
     index = load_index(tmp_path / "idx", embedder.name)

@@ -19,6 +19,7 @@ from pydantic import BaseModel
 
 from assist.core.embedders import Embedder
 from assist.core.index import ann
+from assist.core.index.calibration import BORROWED_DISCOUNT
 from assist.core.index.load import LoadedIndex
 from assist.core.knowledge import Entry
 from assist.core.lexical import LEXICAL_WEIGHT, dice, grams
@@ -42,6 +43,9 @@ class RetrievalConfig(BaseModel):
     relative_cutoff: float = 0.2  # runners-up whose similarity is this far below the best go
     # score = (similarity + w * classifier probability) / (1 + w); gates use similarity only
     classifier_weight: float = 0.5
+    # A borrowed library phrasing is weaker evidence than the entry's own text: library entries
+    # are broader than the shop entry linked to them, so their phrasings score this much less.
+    borrowed_discount: float = BORROWED_DISCOUNT
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,7 @@ class EntryHit:
     similarity: float  # cosine blended with character overlap, for the on-topic gates
     cosine: float
     matched: str
+    matched_from: str | None = None  # library entry of a borrowed phrasing
 
 
 @dataclass
@@ -65,7 +70,8 @@ class Retrieval:
     def script_suggestions(self) -> list[ScriptSuggestion]:
         return [ScriptSuggestion(id=h.entry.id, category=h.entry.category,
                                  title=h.entry.display_title, reply=h.entry.reply or "",
-                                 score=round(h.score, 4), matched=h.matched)
+                                 score=round(h.score, 4), matched=h.matched,
+                                 matched_from=h.matched_from)
                 for h in self.scripts]
 
     def policy_snippets(self) -> list[PolicySnippet]:
@@ -87,6 +93,8 @@ class Retriever:
         # lexical re-score is pure Python and otherwise dominates the time after embedding.
         self._row_grams = [grams(row.norm) for row in index.rows]
         self._row_entry = [row.entry for row in index.rows]
+        self._row_discount = [self.config.borrowed_discount if row.source else 0.0
+                              for row in index.rows]
         # The background as a FAISS index: numpy's product spreads over every BLAS thread, and
         # under load their spin-waiting cost ~100 us per message (FAISS runs single-threaded).
         self._background = ann.build(index.background, "flat") if len(index.background) else None
@@ -125,14 +133,14 @@ class Retriever:
               background: float, probabilities: np.ndarray | None) -> Retrieval:
         weight = self.config.lexical_weight
         query = grams(message.text)
-        row_entry, row_grams = self._row_entry, self._row_grams
+        row_entry, row_grams, discount = self._row_entry, self._row_grams, self._row_discount
         best: dict[int, tuple[float, float, int]] = {}  # entry -> (score, cosine, row) of its best row
         for cosine, row_id in zip(scores, ids, strict=True):
             if row_id < 0:
                 continue
             entry = row_entry[row_id]
             current = best.get(entry)
-            semantic = (1 - weight) * cosine
+            semantic = (1 - weight) * cosine - discount[row_id]
             if current is not None and semantic + weight <= current[0]:
                 continue  # even a perfect lexical match could not beat this entry's best row
             score = semantic + weight * dice(query, row_grams[row_id])
@@ -143,7 +151,7 @@ class Retriever:
         hits = [EntryHit(entries[entry],
                          (score + blend * float(probabilities[entry])) / (1 + blend) if blend
                          else score,
-                         score, cosine, rows[row_id].text)
+                         score, cosine, rows[row_id].text, rows[row_id].source)
                 for entry, (score, cosine, row_id) in best.items()]
         hits.sort(key=lambda h: h.score, reverse=True)
         return self._select(message, hits, background)

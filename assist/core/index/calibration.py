@@ -30,6 +30,10 @@ from assist.core.lexical import LEXICAL_WEIGHT, dice, grams
 
 CANDIDATES = 24  # rows per message considered, as retrieval fetches from FAISS
 MAX_POSITIVES = 3000  # held-out phrasings scored per build (a deterministic sample beyond)
+# How much less a borrowed library phrasing scores than the entry's own text (retrieval's
+# RetrievalConfig.borrowed_discount defaults to it): library entries are broader than the shop
+# entry linked to them.
+BORROWED_DISCOUNT = 0.2
 FLOORS = np.round(np.arange(0.20, 0.80, 0.01), 2)
 MARGINS = np.round(np.arange(-0.20, 0.25, 0.01), 2)
 
@@ -40,6 +44,7 @@ class CalibrationConfig(BaseModel):
     reject_share: float = Field(0.9, gt=0, le=1,
                                 description="share of held-out small talk the gate must reject")
     lexical_weight: float = LEXICAL_WEIGHT  # must match RetrievalConfig.lexical_weight
+    borrowed_discount: float = BORROWED_DISCOUNT  # must match RetrievalConfig.borrowed_discount
 
 
 class Calibration(BaseModel):
@@ -63,7 +68,8 @@ def _unit(vectors: np.ndarray) -> np.ndarray:
 
 
 def _entry_hits(cosines: np.ndarray, query: frozenset[str], row_grams: list[frozenset[str]],
-                row_entry: np.ndarray, weight: float) -> tuple[np.ndarray, np.ndarray]:
+                row_entry: np.ndarray, row_discount: np.ndarray,
+                weight: float) -> tuple[np.ndarray, np.ndarray]:
     """(similarity, cosine) of each candidate entry's best row, as ``Retriever._rank`` does."""
     top = np.argpartition(-cosines, min(CANDIDATES, len(cosines)) - 1)[:CANDIDATES]
     best: dict[int, tuple[float, float]] = {}
@@ -71,7 +77,7 @@ def _entry_hits(cosines: np.ndarray, query: frozenset[str], row_grams: list[froz
         cosine = float(cosines[row])
         if not np.isfinite(cosine):
             continue
-        score = (1 - weight) * cosine + weight * dice(query, row_grams[row])
+        score = (1 - weight) * cosine - row_discount[row] + weight * dice(query, row_grams[row])
         entry = int(row_entry[row])
         if entry not in best or score > best[entry][0]:
             best[entry] = (score, cosine)
@@ -81,7 +87,8 @@ def _entry_hits(cosines: np.ndarray, query: frozenset[str], row_grams: list[froz
 
 
 def _features(queries: np.ndarray, query_norms: list[str], rows: np.ndarray,
-              row_norms: list[str], row_entry: np.ndarray, rejection: np.ndarray,
+              row_norms: list[str], row_entry: np.ndarray, row_discount: np.ndarray,
+              rejection: np.ndarray,
               rejection_norms: list[str], weight: float,
               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per query: candidate entries' similarity and cosine, and its rejection-class cosine.
@@ -103,46 +110,57 @@ def _features(queries: np.ndarray, query_norms: list[str], rows: np.ndarray,
             background = to_rejection[k]
             if len(rejection):
                 background[rejection_index == norm] = -np.inf
-            sim, cos = _entry_hits(own, grams(norm), row_grams, row_entry, weight)
+            sim, cos = _entry_hits(own, grams(norm), row_grams, row_entry, row_discount, weight)
             sims.append(sim)
             coss.append(cos)
             backgrounds.append(float(np.max(background)) if len(background) else -1.0)
     return np.array(sims), np.array(coss), np.array(backgrounds)
 
 
-def _accepted(sims: np.ndarray, coss: np.ndarray, backgrounds: np.ndarray) -> np.ndarray:
-    """Share accepted for every (floor, margin) of the grid: [floors, margins]."""
+def _accepted(sims: np.ndarray, coss: np.ndarray, backgrounds: np.ndarray,
+              weights: np.ndarray | None = None) -> np.ndarray:
+    """(Weighted) share accepted for every (floor, margin) of the grid: [floors, margins]."""
     if len(sims) == 0:
         return np.zeros((len(FLOORS), len(MARGINS)))
+    weights = np.ones(len(sims)) if weights is None else weights
+    weights = weights / weights.sum()
     passes_floor = sims[:, :, None] >= FLOORS[None, None, :] - 1e-9
     passes_margin = (coss - backgrounds[:, None])[:, :, None] >= MARGINS[None, None, :] - 1e-9
     accepted = np.zeros((len(FLOORS), len(MARGINS)))
     for f in range(len(FLOORS)):
         any_hit = (passes_floor[:, :, f, None] & passes_margin).any(axis=1)  # [n, margins]
-        accepted[f] = any_hit.mean(axis=0)
+        accepted[f] = weights @ any_hit
     return accepted
 
 
 def fit(row_vectors: np.ndarray, row_norms: list[str], row_entry: np.ndarray,
         positive_rows: list[int], rejection_vectors: np.ndarray, rejection_norms: list[str],
-        config: CalibrationConfig | None = None) -> Calibration:
+        config: CalibrationConfig | None = None,
+        borrowed: np.ndarray | None = None,
+        positive_weights: np.ndarray | None = None) -> Calibration:
     """Fit the gate; ``row_*`` are the script rows retrieval gates on, ``positive_rows`` the
-    buyer phrasings among them (indices into the rows)."""
+    buyer phrasings among them (indices into the rows, weighted by ``positive_weights``),
+    ``borrowed`` marks library rows."""
     cfg = config or CalibrationConfig()
+    discount = (np.zeros(len(row_norms)) if borrowed is None
+                else np.where(borrowed, cfg.borrowed_discount, 0.0))
     if len(row_vectors) == 0 or len(rejection_vectors) < 2:
         return DEFAULT
     rows = _unit(np.asarray(row_vectors, dtype=np.float32))
     rejection = _unit(np.asarray(rejection_vectors, dtype=np.float32))
+    weights = (np.ones(len(positive_rows)) if positive_weights is None
+               else np.asarray(positive_weights, dtype=np.float64))
     if len(positive_rows) > MAX_POSITIVES:
         step = len(positive_rows) / MAX_POSITIVES
-        positive_rows = [positive_rows[int(i * step)] for i in range(MAX_POSITIVES)]
+        picked = [int(i * step) for i in range(MAX_POSITIVES)]
+        positive_rows, weights = [positive_rows[i] for i in picked], weights[picked]
     negative = _accepted(*_features(rejection, rejection_norms, rows, row_norms, row_entry,
-                                    rejection, rejection_norms, cfg.lexical_weight))
+                                    discount, rejection, rejection_norms, cfg.lexical_weight))
     rejected = 1 - negative
     if positive_rows:
         positive = _accepted(*_features(rows[positive_rows], [row_norms[i] for i in positive_rows],
-                                        rows, row_norms, row_entry, rejection, rejection_norms,
-                                        cfg.lexical_weight))
+                                        rows, row_norms, row_entry, discount, rejection,
+                                        rejection_norms, cfg.lexical_weight), weights)
     else:
         positive = np.zeros_like(negative)
     looseness = -(FLOORS[:, None] + MARGINS[None, :])  # prefer the gate that lets more through

@@ -31,6 +31,7 @@ from assist.core.index import ann
 from assist.core.index.calibration import Calibration
 from assist.core.index.classifier import EntryClassifier
 from assist.core.knowledge import Entry
+from assist.core.library.link import Link
 
 FORMAT_VERSION = 1
 CURRENT_FILE = "CURRENT"
@@ -66,6 +67,8 @@ class Manifest(BaseModel):
     # the fitted on-topic gate (assist/core/index/calibration.py); None in versions built before
     calibration: Calibration | None = None
     rejection: dict[str, int] = {}  # rejection-class sentences by source (background, courtesy)
+    library: int = 0  # standard-library entries offered for linking (0: library off)
+    links: dict[str, list[Link]] = {}  # entry id -> the library entries it borrows from
 
 
 @dataclass(frozen=True)
