@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 BATCH_SIZE = 64
 # Bumped whenever what is embedded per entry or fitted per version changes, so an unchanged
 # knowledge folder still gets a new version with the new rows.
-BUILD_SCHEME = "rows-4 gate-4 library-2"
+BUILD_SCHEME = "rows-4 gate-4 library-3"
 KEEP_VERSIONS = 3  # old versions stay briefly so a reader that just read CURRENT can finish
 
 
@@ -214,19 +214,6 @@ def own_side(rows: list[Row], vectors: np.ndarray) -> np.ndarray:
     return keep
 
 
-def row_weights(rows: list[Row]) -> np.ndarray:
-    """Classifier weight per row: an entry's borrowed phrasings together weigh as much as its
-    own rows, so an entry that borrowed thirty phrasings does not become the default answer of
-    a folder of reply-only scripts. Own rows weigh 1."""
-    own: dict[int, int] = {}
-    borrowed: dict[int, int] = {}
-    for r in rows:
-        target = borrowed if r.source else own
-        target[r.entry] = target.get(r.entry, 0) + 1
-    return np.array([max(own.get(r.entry, 0), 1) / borrowed[r.entry] if r.source else 1.0
-                     for r in rows], dtype=np.float32)
-
-
 def apply_links(entries: list[Entry], links: Mapping[str, list[Link]],
                 library: Library) -> tuple[list[Entry], dict[int, list[tuple[str, str]]]]:
     """Entries as indexed, and the phrasings each borrows.
@@ -345,8 +332,13 @@ def build_index(knowledge_dir: Path, out_dir: Path, embedder: Embedder,
     log.info("on-topic gate fitted (%s): similarity >= %.2f, margin >= %.2f", gate.method,
              gate.min_score, gate.background_margin)
     index = ann.build(entry_vectors)
-    model = classifier.train(entry_vectors, np.array([r.entry for r in rows], dtype=np.int64),
-                             len(entries), classifier_config, row_weights(rows))
+    # The classifier learns from each entry's own rows only: borrowed phrasings widen what an
+    # entry is similar to, but trained on they made linked entries the default answer of a
+    # folder of reply-only scripts (benchmarks/shops dev questions).
+    own = np.array([r.source is None for r in rows])
+    model = classifier.train(entry_vectors[own],
+                             np.array([r.entry for r in rows], dtype=np.int64)[own],
+                             len(entries), classifier_config)
     if model is None:
         log.info("entry classifier skipped (%d rows x %d entries is over its budget)",
                  len(rows), len(knowledge.entries))

@@ -61,12 +61,8 @@ class EntryClassifier:
 
 
 def train(vectors: np.ndarray, labels: np.ndarray, n_classes: int,
-          config: ClassifierConfig | None = None,
-          sample_weight: np.ndarray | None = None) -> EntryClassifier | None:
-    """Fit softmax regression of ``labels`` (entry numbers) on ``vectors``; None if too large.
-
-    ``sample_weight`` weighs rows (the indexer gives borrowed library phrasings less weight).
-    """
+          config: ClassifierConfig | None = None) -> EntryClassifier | None:
+    """Fit softmax regression of ``labels`` (entry numbers) on ``vectors``; None if too large."""
     cfg = config or ClassifierConfig()
     n, dim = vectors.shape
     if n == 0 or n * n_classes > cfg.max_cells:
@@ -74,14 +70,12 @@ def train(vectors: np.ndarray, labels: np.ndarray, n_classes: int,
     x = np.ascontiguousarray(vectors, dtype=np.float32)
     targets = np.zeros((n, n_classes), dtype=np.float32)
     targets[np.arange(n), labels] = 1.0
-    weights = (np.ones(n, dtype=np.float32) if sample_weight is None
-               else np.asarray(sample_weight, dtype=np.float32) * (n / float(np.sum(sample_weight))))
     model = EntryClassifier(np.zeros((dim, n_classes), np.float32), np.zeros(n_classes, np.float32))
     moments = [(np.zeros_like(p), np.zeros_like(p)) for p in (model.weights, model.bias)]
     for step in range(1, cfg.steps + 1):
         error = model.probabilities(x)
         error -= targets
-        error *= (weights / n)[:, None]
+        error /= n
         grads = (x.T @ error + cfg.l2 * model.weights, error.sum(axis=0))
         for param, grad, (mean, var) in zip((model.weights, model.bias), grads, moments,
                                             strict=True):
