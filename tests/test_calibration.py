@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -82,3 +83,13 @@ def test_fit_keeps_the_loosest_gate_that_rejects_the_target_share() -> None:
     no_phrasings = calibration.fit(rows, [f"q{i}" for i in range(40)], np.arange(40) // 10,
                                    [], chat, [f"c{i}" for i in range(60)])
     assert no_phrasings.method == "rejection only" and no_phrasings.rejected >= 0.9
+
+
+def test_a_version_built_before_calibration_loads_with_the_old_gate(tmp_path: Path,
+                                                                   embedder: Embedder) -> None:
+    build_index(_thin_shop(tmp_path), tmp_path / "idx", embedder, progress=False)
+    manifest_path = current_version_dir(tmp_path / "idx") / "manifest.json"
+    data = json.loads(manifest_path.read_text("utf-8"))
+    del data["calibration"]
+    manifest_path.write_text(json.dumps(data), "utf-8")
+    assert load_index(tmp_path / "idx").calibration == calibration.DEFAULT

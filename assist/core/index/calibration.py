@@ -41,7 +41,7 @@ MARGINS = np.round(np.arange(-0.20, 0.25, 0.01), 2)
 class CalibrationConfig(BaseModel):
     """What the fit aims for; part of the index version."""
 
-    reject_share: float = Field(0.9, gt=0, le=1,
+    reject_share: float = Field(default=0.9, gt=0, le=1,
                                 description="share of held-out small talk the gate must reject")
     lexical_weight: float = LEXICAL_WEIGHT  # must match RetrievalConfig.lexical_weight
     borrowed_discount: float = BORROWED_DISCOUNT  # must match RetrievalConfig.borrowed_discount

@@ -31,9 +31,9 @@ Links = dict[str, list[tuple[str, float]]]
 
 
 class LinkConfig(BaseModel):
-    min_confidence: float = Field(0.65, description="weakest link proposed")
-    within_best: float = Field(0.05, description="links this far below the entry's best go")
-    max_links: int = Field(2, ge=0, description="most library entries one entry borrows from")
+    min_confidence: float = Field(default=0.65, description="weakest link proposed")
+    within_best: float = Field(default=0.05, description="links this far below the entry's best go")
+    max_links: int = Field(default=2, ge=0, description="most library entries one entry borrows from")
 
 
 def _unit(vectors: np.ndarray) -> np.ndarray:
@@ -82,7 +82,8 @@ def confidences(entries: Sequence[Entry], library: Sequence[LibraryEntry],
     if phrasing_vectors is not None and len(cue_vectors):
         by_cue = cue_vectors @ phrasing_vectors.T  # [cues, phrasings]
         per_library = np.full((len(flat_cues), len(library)), -1.0, dtype=np.float32)
-        np.maximum.at(per_library, (slice(None), owner), by_cue)  # best phrasing per entry
+        for j in np.unique(owner).tolist():  # best phrasing per library entry
+            per_library[:, j] = by_cue[:, owner == j].max(axis=1)
         start = 0
         for i, texts in enumerate(cues):
             if texts:
