@@ -37,3 +37,5 @@ def build(knowledge: Path | None, index: Path | None, embedder: str | None, quie
     except (KnowledgeError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(str(summary))
+    for line in summary.link_lines():
+        click.echo(line)

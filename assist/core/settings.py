@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     index: Path = Field(Path("index"), description="Index root directory.")
     data: Path = Field(Path("data"), description="Data directory (SQLite log, dev tokens).")
     embedder: str = Field("use", description="'use' or 'sentence-transformers:/model/dir'.")
+    library: bool = Field(default=True, description="Link the folder's scripts to the standard question "
+                                            "library at build time (assist/core/library).")
     retrieval: RetrievalConfig = Field(default_factory=RetrievalConfig,
                                        description="Retrieval tuning (see RetrievalConfig).")
     risk: RiskConfig = Field(default_factory=RiskConfig,

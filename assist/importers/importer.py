@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -172,7 +173,9 @@ def import_file(path: Path, knowledge: Path, out: Path | None = None, fmt: Forma
     if last_source and last_source != path.name:
         report.warnings.append(f"{target.name} was last imported from {last_source}; this import "
                                "replaces its entries (use --out or rename the file to keep both)")
-    entries = _merge(imported, existing, state, keep_removed, links or {}, report)
+    # The confidences of links proposed at an earlier import stay on their `like:` line.
+    links = {**_like_comments(target), **(links or {})}
+    entries = _merge(imported, existing, state, keep_removed, links, report)
     header = (f"Imported from {path.name} by `assist knowledge import` ({'/'.join(formats)}).\n"
               f"Re-importing it rewrites {', '.join(OWNED_KEYS)} and the file's questions;\n"
               "tags, like, questions and entries added here are kept (knowledge/README.md).")
@@ -260,6 +263,30 @@ def _merge(imported: list[dict[str, Any]], existing: list[dict[str, Any]],
             if keep_removed:
                 merged.append(old)
     return merged
+
+
+_ENTRY_ID = re.compile(r"^- id:\s*(\S+)\s*$")
+_LIKE_LINE = re.compile(r"^\s+like:\s*\[([^\]]*)\]\s*#\s*([0-9., ]+)$")
+
+
+def _like_comments(target: Path) -> Links:
+    """{entry id: [(library id, confidence)]} from the ``like: [...]  # 0.91`` lines of ``target``."""
+    if not target.is_file():
+        return {}
+    found: dict[str, list[tuple[str, float]]] = {}
+    entry_id = None
+    for line in target.read_text(encoding="utf-8", errors="replace").splitlines():
+        if match := _ENTRY_ID.match(line):
+            entry_id = match.group(1)
+        elif (match := _LIKE_LINE.match(line)) and entry_id:
+            ids = [part.strip() for part in match.group(1).split(",") if part.strip()]
+            scores = [part.strip() for part in match.group(2).split(",") if part.strip()]
+            if len(ids) == len(scores):
+                try:
+                    found[entry_id] = [(i, float(s)) for i, s in zip(ids, scores, strict=True)]
+                except ValueError:
+                    continue
+    return found
 
 
 def _read_existing(target: Path) -> list[dict[str, Any]]:

@@ -42,3 +42,18 @@ def test_cli_import_options_and_errors(src: Path, folder: Path, tmp_path: Path) 
                                   "--dry-run"])
     assert result.exit_code == 0, result.output
     assert not (folder / "imported").exists()
+
+
+def test_import_writes_library_links_and_reimport_keeps_them(tmp_path: Path, folder: Path) -> None:
+    """Quick phrases get reviewed `like:` proposals with their confidence; a re-import changes nothing."""
+    rows = [QIANNU_HEADER, ["th", "亲，支持七天无理由退换，请保持吊牌完好", "售后=>退换"],
+            ["zz", "亲，本店的猫咪很可爱哦", ""]]
+    path = write_csv(tmp_path / "shop.csv", rows)
+    runner = CliRunner()
+    first = runner.invoke(main, ["knowledge", "import", str(path), "--knowledge", str(folder)])
+    assert first.exit_code == 0, first.output
+    text = (folder / "imported" / "shop.yaml").read_text(encoding="utf-8")
+    assert "like: [seven-day-guarantee]  # 0." in text
+    again = runner.invoke(main, ["knowledge", "import", str(path), "--knowledge", str(folder)])
+    assert "nothing written (no changes)" in again.output, again.output
+    assert (folder / "imported" / "shop.yaml").read_text(encoding="utf-8") == text
