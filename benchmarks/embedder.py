@@ -1,5 +1,5 @@
 """Speed of the default USE embedder's forward pass: the wheel's plain numpy backend (before)
-against our token-cached one (after, assist/embedders/use_fast.py), and how far their vectors are
+against our token-cached one (after, assist/core/embedders/use_fast.py), and how far their vectors are
 apart (a benchmark, not a test).
 
 Single BLAS thread, the texts of the labelled quality sets, sentences/s in batches of 1, 8 and 64

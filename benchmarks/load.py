@@ -189,13 +189,19 @@ class Server:
     servers started with the same ``workdir`` share its index directory."""
 
     def __init__(self, workdir: Path, knowledge: Path, name: str = "server", workers: int = 1,
-                 redis: str = "", prefix: str = "", log_store: str = "") -> None:
+                 redis: str = "", prefix: str = "", log_store: str = "",
+                 env_overrides: dict[str, str] | None = None) -> None:
         self.port = free_port()
         self.workers = workers
         self._known: dict[int, dict] = {}  # each worker's latest counters
         env = {**os.environ, "ASSIST_TOKENS": f"{TOKEN}:admin", "ASSIST_DEV": "false",
                "ASSIST_RATE_PER_S": "100000", "ASSIST_RATE_BURST": "100000",
-               "ASSIST_LOG_STORE": log_store or f"sqlite:///{workdir}/{name}-log.db"}
+               # One token on every connection: the per-token limits (see abuse.py) are off here.
+               "ASSIST_TOKEN_RATE_PER_S": "100000", "ASSIST_TOKEN_RATE_BURST": "100000",
+               "ASSIST_TOKEN_QUEUE": "100000", "ASSIST_BATCH_MAX_PER_TOKEN": "1000000",
+               "ASSIST_MAX_CONNECTIONS_PER_TOKEN": "100000",
+               "ASSIST_LOG_STORE": log_store or f"sqlite:///{workdir}/{name}-log.db",
+               **(env_overrides or {})}
         command = [sys.executable, "-c", "from assist.cli import main; main()", "serve",
                    "--knowledge", str(knowledge), "--index", str(workdir / "index"),
                    "--data", str(workdir / f"data-{name}"), "--port", str(self.port),

@@ -39,7 +39,7 @@ def timed(fn: Callable[[], object], repeat: int = 5) -> tuple[float, object]:
 
 def plan(store: SqliteLogStore, query: MessageQuery) -> str:
     sql, params = store.page_sql(query)
-    with store._cursor() as cur:
+    with store.cursor() as cur:
         cur.execute("EXPLAIN QUERY PLAN " + sql, params)
         return " | ".join(row[3] for row in cur.fetchall())
 
@@ -62,7 +62,7 @@ def main() -> None:
         started = time.perf_counter()
         seed_store(store, entries, SeedConfig(messages=args.rows, start=start, days=args.days), batch=10_000)
         print(f"seeded {args.rows:,} messages in {time.perf_counter() - started:.1f}s")
-        with store._cursor() as cur:
+        with store.cursor() as cur:
             cur.execute("ANALYZE")
         store.close()
     store = SqliteLogStore(args.db)
@@ -108,7 +108,7 @@ def main() -> None:
 
 def _row_at(store: SqliteLogStore, depth: float) -> tuple[float, int]:
     """The (ts, id) cursor ``depth`` of the way down the newest-first list."""
-    with store._cursor() as cur:
+    with store.cursor() as cur:
         cur.execute(f"SELECT MIN(id), MAX(id) FROM {store.t('messages')}")
         low, high = cur.fetchone()
         cur.execute(f"SELECT ts, id FROM {store.t('messages')} WHERE id >= ? ORDER BY id LIMIT 1",

@@ -11,6 +11,8 @@ talk, bare order numbers, links, emoji — must return no suggestion).
     python benchmarks/quality.py --sweep               # grid over the gating knobs (dev set)
     python benchmarks/quality.py --errors              # list the misses
     python benchmarks/quality.py --cv 5                # k-fold over the knowledge's own questions
+    python benchmarks/quality.py --shots 2             # shipped base thinned to 2 questions/script
+    python benchmarks/quality.py --shops benchmarks/shops [--split dev]   # shop knowledge bases
 
 ``--cv`` needs no labelled set: it holds out a fold of every entry's example questions, builds
 the index from the rest and asks the held-out questions (expected: their own entry). It is the
@@ -41,6 +43,7 @@ from assist.core.engine import Engine, Message, open_engine  # noqa: E402
 from assist.core.index.build import build_index  # noqa: E402
 from assist.core.knowledge import load_knowledge  # noqa: E402
 from assist.core.retrieval import RetrievalConfig  # noqa: E402
+from benchmarks.shop_sets import load_shop, shop_folders  # noqa: E402
 
 DATA = Path(__file__).parent / "data"
 DEFAULT_SETS = [DATA / "quality_dev.jsonl", DATA / "quality_test.jsonl"]
@@ -104,8 +107,8 @@ def evaluate(engine: Engine, items: list[dict], name: str, timed: bool = True) -
             hits3 += rank is not None and rank <= 3
             rr += 1 / rank if rank else 0.0
             ok = rank == 1
-        elif group == "courtesy":
-            ok = bool(script_ids) and script_ids[0] in wanted
+        elif group == "courtesy":  # expected null: a shop without such an entry says nothing
+            ok = (bool(script_ids) and script_ids[0] in wanted) if wanted else not ids
             courtesy_ok += ok
         else:
             ok = not ids
@@ -193,6 +196,103 @@ def cross_validate(knowledge_dir: Path, folds: int, embedder, config: RetrievalC
         print(f"cv {name}: {value:.3f}")
 
 
+UNGATED = {"min_score": -10.0, "background_margin": -10.0}  # every message gets its ranking
+
+
+def summary_line(gated: Report, ungated: Report) -> str:
+    return (f"R@1 {gated.recall1:.3f}  R@3 {gated.recall3:.3f}  answered "
+            f"{gated.answered_questions:.3f}  off-topic rejected {gated.offtopic_rejected:.3f} "
+            f"({gated.n_offtopic})  courtesy right {gated.courtesy_acc:.3f} ({gated.n_courtesy})  "
+            f"| ungated R@1 {ungated.recall1:.3f}  R@3 {ungated.recall3:.3f}")
+
+
+def score_gated_and_ungated(index_dir: Path, embedder, config: RetrievalConfig,
+                            items: list[dict], name: str,
+                            show_errors: bool = False) -> tuple[Report, Report]:
+    """The same index and ranking, once with the on-topic decision and once without any gate."""
+    gated = evaluate(open_engine(index_dir, embedder, config), items, name, timed=False)
+    ungated = evaluate(open_engine(index_dir, embedder, config.model_copy(update=UNGATED)),
+                       items, name, timed=False)
+    print(f"  {name} ({gated.n_questions} questions): {summary_line(gated, ungated)}")
+    if show_errors:
+        print("\n".join("    " + e for e in gated.errors))
+    return gated, ungated
+
+
+def thin_knowledge(knowledge_dir: Path, shots: int, seed: int,
+                   out: Path) -> tuple[Path, list[dict]]:
+    """Copy of the knowledge with at most ``shots`` example questions per script and policy.
+
+    Returns the folder and the removed phrasings as labelled questions of their own entry
+    (courtesy entries' removed phrasings are courtesy messages).
+    """
+    rng = random.Random(seed)
+    removed: list[dict] = []
+    thinned = []
+    for entry in load_knowledge(knowledge_dir).entries:
+        if entry.kind in ("script", "policy") and len(entry.questions) > shots:
+            keep = set(rng.sample(range(len(entry.questions)), shots))
+            group = "courtesy" if entry.is_courtesy else "question"
+            removed += [{"text": q, "expected": entry.id, "group": group}
+                        for n, q in enumerate(entry.questions) if n not in keep]
+            entry = entry.model_copy(update={"questions": [
+                q for n, q in enumerate(entry.questions) if n in keep]})
+        thinned.append(entry.model_dump(exclude_defaults=True))
+    out.mkdir(parents=True)
+    (out / "entries.yaml").write_text(yaml.safe_dump(thinned, allow_unicode=True), "utf-8")
+    if (knowledge_dir / "lists").is_dir():
+        shutil.copytree(knowledge_dir / "lists", out / "lists")
+    return out, removed
+
+
+def run_shots(args: argparse.Namespace, embedder, config: RetrievalConfig, work: Path) -> None:
+    folder, removed = thin_knowledge(args.knowledge, args.shots, args.seed, work / "thin")
+    # library off: it would lend the thinned entries the shipped base's own phrasings back
+    summary = build_index(folder, work / "index", embedder, progress=False, use_library=False)
+    print(f"--shots {args.shots} (seed {args.seed}): {summary}")
+    score_gated_and_ungated(work / "index", embedder, config, removed, "removed phrasings",
+                            args.errors)
+    for path in args.sets or DEFAULT_SETS:
+        score_gated_and_ungated(work / "index", embedder, config, load_set(path), path.name,
+                                args.errors)
+
+
+def link_quality(links: dict, gold: dict[str, list[str]]) -> tuple[int, int, int]:
+    """(right links, wrong links, gold links) of a build against the shop's gold labels."""
+    right = wrong = 0
+    for entry_id, entry_links in links.items():
+        for link in entry_links:
+            if link.library in gold.get(entry_id, []):
+                right += 1
+            else:
+                wrong += 1
+    return right, wrong, sum(len(v) for v in gold.values())
+
+
+def run_shops(args: argparse.Namespace, embedder, config: RetrievalConfig, work: Path) -> None:
+    """Every shop folder, without and with standard-library links, on one split."""
+    totals = [0, 0, 0]
+    for folder in shop_folders(args.shops):
+        shop = load_shop(folder, work / "shops")
+        items = [q for q in shop.questions if q.get("split") == args.split]
+        for use_library in (False, True):
+            index_dir = work / "index" / f"{shop.name}-{use_library}"
+            summary = build_index(shop.knowledge, index_dir, embedder, progress=False,
+                                  use_library=use_library)
+            label = f"{shop.name} {args.split}, library {'on' if use_library else 'off'}"
+            if use_library:
+                right, wrong, gold = link_quality(summary.links, shop.gold_links)
+                totals = [totals[0] + right, totals[1] + wrong, totals[2] + gold]
+                label += (f", links {right + wrong} (precision {right / max(right + wrong, 1):.2f}"
+                          f", recall {right / max(gold, 1):.2f} of {gold} gold)")
+                if args.errors:
+                    print("\n".join(summary.link_lines()))
+            score_gated_and_ungated(index_dir, embedder, config, items, label, args.errors)
+    right, wrong, gold = totals
+    print(f"library links over all shops: {right + wrong} proposed, {right} right: precision "
+          f"{right / max(right + wrong, 1):.3f}, recall {right / max(gold, 1):.3f} ({gold} gold)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--knowledge", type=Path, default=REPO / "knowledge")
@@ -203,11 +303,25 @@ def main() -> None:
     parser.add_argument("--classifier-weight", type=float,
                         default=RetrievalConfig().classifier_weight)
     parser.add_argument("--relative-cutoff", type=float, default=RetrievalConfig().relative_cutoff)
+    parser.add_argument("--shots", type=int, metavar="K",
+                        help="thin the knowledge to K example questions per script and policy")
+    parser.add_argument("--seed", type=int, default=0, help="which questions --shots keeps")
+    parser.add_argument("--shops", type=Path, metavar="DIR",
+                        help="score every shop folder under DIR (benchmarks/shops)")
+    parser.add_argument("--split", choices=["dev", "test"], default="test",
+                        help="which half of the shops' questions (tune on dev, report test)")
     args = parser.parse_args()
 
     embedder = shared_embedder("use")
     config = RetrievalConfig(classifier_weight=args.classifier_weight,
                              relative_cutoff=args.relative_cutoff)
+    if args.shots is not None or args.shops:
+        with tempfile.TemporaryDirectory() as tmp:
+            if args.shots is not None:
+                run_shots(args, embedder, config, Path(tmp))
+            if args.shops:
+                run_shops(args, embedder, config, Path(tmp))
+        return
     if args.cv:
         with tempfile.TemporaryDirectory() as tmp:
             cross_validate(args.knowledge, args.cv, embedder, config, Path(tmp), args.errors)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,20 @@ def shipped_index(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) 
     out = tmp_path_factory.mktemp("shipped-index")
     build_index(REPO / "knowledge", out, embedder, progress=False)
     return out
+
+
+async def _until(condition: Callable[[], object], timeout: float = 10.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        assert loop.time() < deadline, "condition not met in time"
+        await asyncio.sleep(0.005)
+
+
+@pytest.fixture
+def until() -> Callable[..., Awaitable[None]]:
+    """``await until(condition, timeout=10)``: let the event loop run until ``condition()`` holds."""
+    return _until
 
 
 CHROMIUM = Path("/usr/bin/chromium")  # Debian's package; Playwright's own download is not used

@@ -54,3 +54,56 @@ def test_suggest_with_broken_knowledge_is_a_clean_error(tmp_path: Path) -> None:
     result = run("suggest", "x", "--index", str(tmp_path / "i"), "--knowledge", str(tmp_path / "k"))
     assert result.exit_code == 1
     assert "malformed YAML" in result.output
+
+
+def test_index_build_reads_the_config_file(tmp_path: Path, monkeypatch) -> None:
+    """`assist index build` and its `assist-index` alias read ASSIST_CONFIG like every command."""
+    from indexer.cli import main as alias
+
+    config = tmp_path / "assist.toml"
+    config.write_text(f'knowledge = "{FIXTURES / "knowledge"}"\nindex = "{tmp_path / "from-config"}"\n'
+                      'embedder = "use"\n', encoding="utf-8")
+    monkeypatch.setenv("ASSIST_CONFIG", str(config))
+    for command, args in ((main, ["index", "build", "--quiet"]), (alias, ["build", "--quiet"])):
+        result = CliRunner().invoke(command, args)
+        assert result.exit_code == 0, result.output
+        assert str(tmp_path / "from-config") in result.output
+    assert (tmp_path / "from-config" / "CURRENT").is_file()
+
+
+def test_help_defaults_come_from_the_settings() -> None:
+    from assist.core.settings import Settings
+
+    result = run("serve", "--help")
+    assert result.exit_code == 0, result.output
+    flat = " ".join(result.output.split())
+    assert f"[env ASSIST_PORT; default {Settings().port}]" in flat
+    assert Settings.model_fields["port"].description in flat
+
+
+def test_suggest_says_when_the_index_is_older_than_the_knowledge(tmp_path: Path,
+                                                                knowledge_dir: Path) -> None:
+    index = tmp_path / "idx"
+    assert run("index", "build", "--knowledge", str(knowledge_dir), "--out", str(index)).exit_code == 0
+    fresh = run("suggest", "能便宜点吗", "--knowledge", str(knowledge_dir), "--index", str(index))
+    assert fresh.exit_code == 0 and "changed since index" not in fresh.output
+    extra = knowledge_dir / "presale" / "extra.yaml"
+    extra.write_text("- id: gift-wrap\n  kind: script\n  category: 售前/包装\n"
+                     "  reply: 亲,可以免费礼盒包装哦~\n", encoding="utf-8")
+    stale = run("suggest", "能包装吗", "--knowledge", str(knowledge_dir), "--index", str(index))
+    assert stale.exit_code == 0, stale.output
+    assert "changed since index" in stale.output and f"--knowledge {knowledge_dir}" in stale.output
+
+
+def test_bad_settings_are_one_clear_line(tmp_path: Path, monkeypatch) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text('knowlege = "typo"\n', encoding="utf-8")
+    monkeypatch.setenv("ASSIST_CONFIG", str(config))
+    result = run("index", "build")
+    assert result.exit_code != 0
+    assert "unknown setting 'knowlege'" in result.output and str(config) in result.output
+    assert "Traceback" not in result.output and "pydantic.dev" not in result.output
+    monkeypatch.delenv("ASSIST_CONFIG")
+    monkeypatch.setenv("ASSIST_RETRIEVAL__TOP_K", "abc")
+    result = run("suggest", "在吗")
+    assert result.exit_code != 0 and "ASSIST_RETRIEVAL__TOP_K" in result.output

@@ -22,7 +22,8 @@ NEW_ENTRY = """
 
 def test_build_writes_a_self_describing_version(knowledge_dir: Path, tmp_path: Path,
                                                 embedder: Embedder) -> None:
-    summary = build_index(knowledge_dir, tmp_path / "idx", embedder, progress=False)
+    summary = build_index(knowledge_dir, tmp_path / "idx", embedder, progress=False,
+                          use_library=False)
     live = current_version_dir(tmp_path / "idx")
     assert live == summary.path and live.name == summary.version
     index = load_index(tmp_path / "idx", embedder.name)
@@ -30,9 +31,9 @@ def test_build_writes_a_self_describing_version(knowledge_dir: Path, tmp_path: P
     assert index.manifest.dim == embedder.dim == index.ann.d
     assert index.manifest.entries == len(index.entries) == 6
     assert index.manifest.kinds == {"script": 4, "policy": 1, "risk": 1}
-    # every question, title and policy text is a row
+    # every question, title and policy text is a row; a script also has its category and reply lead
     assert index.ann.ntotal == len(index.rows) == summary.vectors
-    assert {r.field for r in index.rows} == {"question", "title", "text"}
+    assert {r.field for r in index.rows} == {"question", "title", "text", "category", "reply"}
     assert index.background.shape[1] == embedder.dim
 
 
@@ -50,7 +51,7 @@ def test_incremental_build_embeds_only_new_texts(knowledge_dir: Path, tmp_path: 
         f.write(NEW_ENTRY)
     second = build_index(knowledge_dir, tmp_path / "idx", embedder, progress=False)
     assert second.version != first.version
-    assert second.embedded == 2  # two questions; the new entry has no title
+    assert second.embedded == 4  # two questions, category and reply; no title
     assert load_index(tmp_path / "idx").manifest.entries == 7
 
 
@@ -122,3 +123,16 @@ def test_cli_build_and_validation_error(knowledge_dir: Path, tmp_path: Path) -> 
                                     "--out", str(tmp_path / "idx")])
     assert bad.exit_code == 1
     assert "bad.yaml:1 [a]: missing field 'category'" in bad.output
+
+
+def test_a_script_without_questions_is_embedded_from_what_it_has():
+    from assist.core.index.build import entry_rows, reply_lead
+    from assist.core.knowledge import Entry
+
+    quick = Entry(id="qn-gh1", kind="script", category="售前/版本",
+                  reply="亲,我们家只卖国行,不卖港版和水货哦~国行享受全国联保,港版在大陆官方售后是不给保修的,"
+                        "价格便宜很多的那种要慎重呢,买之前可以先问问我。")
+    rows = entry_rows([quick])
+    assert [(r.field, r.text) for r in rows] == [
+        ("category", "版本"), ("reply", "我们家只卖国行,不卖港版和水货哦~")]
+    assert reply_lead("亲,好的~") == "好的~"

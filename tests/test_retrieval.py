@@ -1,7 +1,7 @@
 import pytest
 
 from assist.core.engine import Engine, Message
-from assist.core.retrieval import lexical_overlap
+from assist.core.lexical import lexical_overlap
 
 
 def top_id(engine: Engine, text: str) -> str | None:

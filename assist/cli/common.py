@@ -8,13 +8,14 @@ environment, the ``ASSIST_CONFIG`` file and the defaults, in that order.
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
-from assist.core.settings import Settings
+from assist.core.settings import Settings, SettingsError, load_settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -42,3 +43,22 @@ def setting_option(name: str, *flags: str, **kwargs: Any) -> Callable[[F], F]:
 knowledge_option = setting_option("knowledge")
 index_option = setting_option("index")
 data_option = setting_option("data")
+
+
+def index_build_command(knowledge: Path | None = None, index: Path | None = None) -> str:
+    """The ``assist index build`` line that rebuilds what the user just changed: the folders
+    they named on the command line are repeated, the configured ones need no flag."""
+    parts = ["assist index build"]
+    if knowledge is not None:
+        parts.append(f"--knowledge {shlex.quote(str(knowledge))}")
+    if index is not None:
+        parts.append(f"--index {shlex.quote(str(index))}")
+    return " ".join(parts)
+
+
+def settings_from(**overrides: Any) -> Settings:
+    """The settings with the flags given; a bad setting is a one-line CLI error, not a trace."""
+    try:
+        return load_settings(**overrides)
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None

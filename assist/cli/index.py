@@ -13,10 +13,9 @@ from pathlib import Path
 
 import click
 
-from assist.cli.common import knowledge_option, setting_option
+from assist.cli.common import knowledge_option, setting_option, settings_from
 from assist.core.engine import build_for
 from assist.core.knowledge import KnowledgeError
-from assist.core.settings import load_settings
 
 
 @click.group()
@@ -33,8 +32,10 @@ def index() -> None:
 def build(knowledge: Path | None, index: Path | None, embedder: str | None, quiet: bool) -> None:
     """Validate the knowledge folder and write a new index version (atomic switch)."""
     try:
-        settings = load_settings(knowledge=knowledge, index=index, embedder=embedder)
+        settings = settings_from(knowledge=knowledge, index=index, embedder=embedder)
         summary = build_for(settings, progress=not quiet and sys.stderr.isatty())
     except (KnowledgeError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(str(summary))
+    for line in summary.link_lines():
+        click.echo(line)

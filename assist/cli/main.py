@@ -8,16 +8,17 @@ from pathlib import Path
 
 import click
 
-from assist.cli.common import index_option, knowledge_option
+from assist.cli.common import index_build_command, index_option, knowledge_option, settings_from
 from assist.cli.index import index
+from assist.cli.knowledge import knowledge
 from assist.cli.qa_commands import qa
+from assist.cli.risk import risk as risk_group
 from assist.cli.serve import register as register_service
-from assist.core.engine import Message, open_or_build
+from assist.core.engine import Engine, Message, open_or_build
 from assist.core.index.load import IndexLoadError
-from assist.core.knowledge import KnowledgeError
+from assist.core.knowledge import KnowledgeError, load_knowledge
 from assist.core.models import SuggestResult
-from assist.core.risk.detector import SEVERITY_LABELS, TYPE_LABELS
-from assist.core.settings import load_settings
+from assist.core.vocabulary import RISK_TYPE_LABELS, SEVERITY_LABELS
 
 
 @click.group()
@@ -36,9 +37,16 @@ def main(verbose: bool) -> None:
 def suggest(text: str, knowledge: Path | None, index: Path | None, as_json: bool) -> None:
     """Print suggestions for TEXT ('-' reads one message per line from stdin)."""
     try:
-        engine = open_or_build(load_settings(knowledge=knowledge, index=index))
+        settings = settings_from(knowledge=knowledge, index=index)
+        engine = open_or_build(settings)
     except (KnowledgeError, IndexLoadError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
+    # Only when the folder and the index are named together (or both configured): an index
+    # named alone may come from any folder.
+    if (knowledge is None) == (index is None) and _knowledge_changed(settings.knowledge, engine):
+        click.echo(f"note: {settings.knowledge} changed since index {engine.version} was built; "
+                   f"these answers are from the old index. Rebuild: "
+                   f"{index_build_command(knowledge, index)}", err=True)
     messages = [line.rstrip("\n") for line in sys.stdin] if text == "-" else [text]
     messages = [m for m in messages if m.strip()]
     for message, result in zip(messages, engine.suggest_many([Message(m) for m in messages]),
@@ -49,11 +57,20 @@ def suggest(text: str, knowledge: Path | None, index: Path | None, as_json: bool
             click.echo(format_result(message, result))
 
 
+def _knowledge_changed(folder: Path, engine: Engine) -> bool:
+    """Whether the knowledge folder no longer is what the loaded index was built from."""
+    try:
+        current = load_knowledge(folder).content_hash()
+    except KnowledgeError:
+        return False  # a broken folder is reported by the build, not here
+    return current != engine.index.manifest.knowledge_hash
+
+
 def format_result(message: str, result: SuggestResult) -> str:
     """Human-readable suggestions for a terminal."""
     lines = [f"> {message}"]
     for risk in result.risks:
-        lines.append(f"  !! 风险[{SEVERITY_LABELS[risk.severity]}] {TYPE_LABELS[risk.type]} "
+        lines.append(f"  !! 风险[{SEVERITY_LABELS[risk.severity]}] {RISK_TYPE_LABELS[risk.type]} "
                      f"({risk.type}, {risk.source}): {risk.reason}")
         lines.append(f"      证据: {risk.evidence}")
         lines.append(f"      建议回复: {risk.reply}")
@@ -71,3 +88,5 @@ def format_result(message: str, result: SuggestResult) -> str:
 register_service(main)
 main.add_command(qa)
 main.add_command(index)
+main.add_command(knowledge)
+main.add_command(risk_group)

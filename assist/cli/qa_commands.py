@@ -9,18 +9,16 @@ from pathlib import Path
 
 import click
 
-from assist.cli.common import data_option, index_option, knowledge_option
+from assist.cli.common import data_option, index_option, knowledge_option, setting_option, settings_from
 from assist.core.knowledge import Entry, KnowledgeError, load_knowledge
-from assist.core.settings import Settings, load_settings
+from assist.core.settings import Settings
+from assist.core.vocabulary import CONFIDENT_SCORE
 from assist.logstore import MessageQuery, open_log_store, review
-from assist.logstore.base import SqlLogStore
+from assist.logstore.base import LogStore
+from assist.qa.export import Format
 from assist.qa.timespec import parse_time
 
-
-def log_store_option(f):
-    return click.option("--log-store", default=None,
-                        help="Log store URL: '' (SQLite in the data dir) or postgresql://... "
-                             "[env ASSIST_LOG_STORE].")(f)
+log_store_option = setting_option("log_store")
 
 
 def _time(value: str | None, name: str) -> float | None:
@@ -30,11 +28,11 @@ def _time(value: str | None, name: str) -> float | None:
         raise click.BadParameter(str(exc), param_hint=name) from None
 
 
-def _store(settings: Settings) -> SqlLogStore:
+def _store(settings: Settings) -> LogStore:
     if not settings.log_store and not (settings.data / "suggestions.db").is_file():
         raise click.ClickException(f"no suggestion log in {settings.data} (give --data or --log-store)")
     try:
-        return open_log_store(settings.log_store, settings.data)  # type: ignore[return-value]
+        return open_log_store(settings.log_store, settings.data)
     except Exception as exc:  # a bad URL or an unreachable server: say which
         raise click.ClickException(f"cannot open the log store: {exc}") from exc
 
@@ -51,14 +49,15 @@ def qa() -> None:
 @click.option("--until", default=None, help="Up to (exclusive): same forms [default: now].")
 @data_option
 @log_store_option
-def export(fmt: str, since: str | None, until: str | None, data: Path | None, log_store: str | None) -> None:
+def export(fmt: Format, since: str | None, until: str | None, data: Path | None,
+           log_store: str | None) -> None:
     """Write logged messages, feedback and labels to stdout, newest first (masked text only)."""
     from assist.qa.export import export_records, write_export
 
     query = MessageQuery(since=_time(since, "--since"), until=_time(until, "--until"))
-    store = _store(load_settings(data=data, log_store=log_store))
+    store = _store(settings_from(data=data, log_store=log_store))
     try:
-        count = write_export(export_records(store, query), fmt, sys.stdout)  # type: ignore[arg-type]
+        count = write_export(export_records(store, query), fmt, sys.stdout)
     finally:
         store.close()
     click.echo(f"{count} messages exported", err=True)
@@ -67,7 +66,7 @@ def export(fmt: str, since: str | None, until: str | None, data: Path | None, lo
 @qa.command()
 @click.option("--since", default="7d", show_default=True, help="From: 7d, 24h, or an ISO date/time.")
 @click.option("--until", default=None, help="Up to (exclusive) [default: now].")
-@click.option("--threshold", type=click.FloatRange(0, 1), default=0.6, show_default=True,
+@click.option("--threshold", type=click.FloatRange(0, 1), default=CONFIDENT_SCORE, show_default=True,
               help="Top score that counts as a confident suggestion (coverage).")
 @click.option("--tz-offset", type=click.FloatRange(-14, 14), default=None,
               help="Days in UTC+HOURS [default: the log's own day offset, UTC+8 unless rebuilt "
@@ -82,7 +81,7 @@ def report(since: str, until: str | None, threshold: float, tz_offset: float | N
     the whole days the range touches."""
     from assist.qa.metrics import compute_metrics, format_report
 
-    settings = load_settings(knowledge=knowledge, data=data, log_store=log_store)
+    settings = settings_from(knowledge=knowledge, data=data, log_store=log_store)
     start = _time(since, "--since") or 0.0
     end = _time(until, "--until") or time.time() + 1
     offset = None if tz_offset is None else round(tz_offset * 3600)
@@ -105,7 +104,7 @@ def rebuild_summaries(tz_offset: float | None, data: Path | None, log_store: str
     service's writes wait for it). Stores from before the counters are rebuilt when first opened."""
     from assist.logstore import summaries
 
-    store = _store(load_settings(data=data, log_store=log_store))
+    store = _store(settings_from(data=data, log_store=log_store))
     try:
         started = time.perf_counter()
         count = summaries.rebuild(store, None if tz_offset is None else round(tz_offset * 3600))
@@ -141,7 +140,7 @@ def promote(message: str, entry_id: str, pk: bool, reindex: bool, knowledge: Pat
     """Add the buyer's (masked) wording of MESSAGE to ENTRY_ID's example questions."""
     from assist.qa.promote import PromoteError, promote_question
 
-    settings = load_settings(knowledge=knowledge, index=index, data=data, log_store=log_store)
+    settings = settings_from(knowledge=knowledge, index=index, data=data, log_store=log_store)
     store = _store(settings)
     try:
         if pk:

@@ -12,11 +12,10 @@ from pathlib import Path
 
 import click
 
-from assist.cli.common import data_option, index_option, knowledge_option, setting_option
+from assist.cli.common import data_option, index_option, knowledge_option, setting_option, settings_from
 from assist.core.engine import build_for, open_or_build
 from assist.core.index.load import IndexLoadError
 from assist.core.knowledge import KnowledgeError
-from assist.core.settings import load_settings
 
 log = logging.getLogger(__name__)
 
@@ -36,22 +35,30 @@ def serve(knowledge: Path | None, index: Path | None, data: Path | None, host: s
     import uvicorn
 
     from assist.core.blas import limit_blas_threads
+    from assist.logstore import open_log_store
     from assist.service.app import create_app
     from assist.service.auth import AuthConfigError, build_tokens
+    from assist.service.server import HeaderDeadlineProtocol, build_server, server_options
     from assist.service.warmup import warm_and_freeze
     from assist.service.worker import SETTINGS_ENV, configure_logging, uvicorn_log_config
 
     try:
-        settings = load_settings(knowledge=knowledge, index=index, data=data, host=host, port=port,
+        settings = settings_from(knowledge=knowledge, index=index, data=data, host=host, port=port,
                                  log_store=log_store, workers=workers, redis=redis)
         if settings.workers > 1 and not settings.redis:
             raise ValueError(f"--workers {settings.workers} needs --redis URL (ASSIST_REDIS): the "
                              "workers share fan-out and index versions through Redis")
         tokens, dev = build_tokens(settings.tokens, settings.dev, settings.data)
-        limit_blas_threads(1)  # before the engine exists; see assist/blas.py
+        limit_blas_threads(1)  # before the engine exists; see assist/core/blas.py
         engine = open_or_build(settings)  # with workers: built once here, opened by each of them
+        # Open the log store once here, so that a missing, read-only or unreachable store stops
+        # start-up with one line naming it (LogStoreError), not a traceback from the lifespan.
+        open_log_store(settings.log_store, settings.data).close()
         if settings.workers == 1:
             warm_and_freeze(engine)
+    except OSError as exc:  # a data or index path that cannot be created or written
+        where = f" {exc.filename}" if exc.filename else ""
+        raise click.ClickException(f"cannot use{where}: {exc.strerror or exc}") from exc
     except (KnowledgeError, IndexLoadError, AuthConfigError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
     base = f"http://{settings.host}:{settings.port}"
@@ -61,23 +68,24 @@ def serve(knowledge: Path | None, index: Path | None, data: Path | None, host: s
     click.echo(f"serving index {engine.version} on {base} (API docs at {base}/docs)"
                + (f" with {settings.workers} workers" if settings.workers > 1 else "")
                + (f", Redis {settings.redis_prefix!r} prefix" if settings.redis else ""), err=True)
-    # ws_max_size: frames far beyond the text limit are cut off by the protocol layer (close 1009).
-    # No permessage-deflate: frames are small and compressing them was the largest single cost
-    # of the event loop under load.
-    options = {"host": settings.host, "port": settings.port, "log_level": "info",
-               "ws_max_size": max(1 << 20, settings.max_text_bytes * 8),
-               "ws_per_message_deflate": False, "timeout_graceful_shutdown": 15}
     if settings.workers == 1:
+        overrides = {}
         if settings.redis:  # several processes write to the same terminal: name them
             configure_logging()
-            options["log_config"] = uvicorn_log_config()
-        uvicorn.run(create_app(settings, engine=engine, tokens=tokens), **options)
+            overrides["log_config"] = uvicorn_log_config()
+        # uvicorn with the service's limits (header deadline, keep-alive, concurrency, frame
+        # size) and a shutdown that closes websockets with 1001; see assist/service/server.py.
+        build_server(create_app(settings, engine=engine, tokens=tokens), settings, **overrides).run()
         return
     del engine  # each worker opens its own
     os.environ[SETTINGS_ENV] = settings.model_dump_json()
     configure_logging()
+    # uvicorn's manager spawns the workers and restarts a killed one; each child builds its app
+    # with app_from_env (which also sets the header deadline of the protocol class there).
+    options = server_options(settings)
+    options.pop("http")
     uvicorn.run("assist.service.worker:app_from_env", factory=True, workers=settings.workers,
-                log_config=uvicorn_log_config(), **options)
+                log_config=uvicorn_log_config(), http=HeaderDeadlineProtocol, **options)
 
 
 @click.command()
@@ -91,7 +99,7 @@ def serve(knowledge: Path | None, index: Path | None, data: Path | None, host: s
 def reindex(knowledge: Path | None, index: Path | None, data: Path | None, url: str | None,
             token: str | None) -> None:
     """Rebuild the index from the knowledge folder (with --url: in the running service, hot)."""
-    settings = load_settings(knowledge=knowledge, index=index, data=data)
+    settings = settings_from(knowledge=knowledge, index=index, data=data)
     if url is None:
         try:
             summary = build_for(settings)

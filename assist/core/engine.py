@@ -81,7 +81,7 @@ def open_engine(index_dir: Path, embedder: Embedder, config: RetrievalConfig | N
 def build_for(settings: Settings, progress: bool = False) -> BuildSummary:
     """Build a new index version of ``settings.knowledge`` into ``settings.index``."""
     return build_index(settings.knowledge, settings.index, shared_embedder(settings.embedder),
-                       progress=progress)
+                       progress=progress, use_library=settings.library)
 
 
 def open_or_build(settings: Settings) -> Engine:

@@ -71,6 +71,11 @@ class Entry(BaseModel):
         return COURTESY_TAG in self.tags
 
 
+def category_words(category: str) -> str:
+    """The most specific part of a category path ("售后/保修" -> "保修"; "售后=>保修" too)."""
+    return category.replace("=>", "/").rsplit("/", 1)[-1].strip()
+
+
 @dataclass(frozen=True)
 class Problem:
     """One validation error, located as precisely as the file allows."""

@@ -42,6 +42,9 @@ class ScriptSuggestion(BaseModel):
     reply: str
     score: float
     matched: str = Field(description="the example phrasing that matched best")
+    matched_from: str | None = Field(
+        None, description="standard-library entry the matched phrasing was borrowed from "
+                          "(None: the entry's own question, title or reply)")
 
 
 class PolicySnippet(BaseModel):

@@ -19,26 +19,33 @@ from pydantic import BaseModel
 
 from assist.core.embedders import Embedder
 from assist.core.index import ann
+from assist.core.index.calibration import BORROWED_DISCOUNT
 from assist.core.index.load import LoadedIndex
 from assist.core.knowledge import Entry
+from assist.core.lexical import LEXICAL_WEIGHT, dice, grams
 from assist.core.models import PolicySnippet, ScriptSuggestion
 from assist.core.textnorm import Normalised, normalise
 
 
 class RetrievalConfig(BaseModel):
-    """Tuning knobs, calibrated with benchmarks/quality.py on the shipped knowledge base."""
+    """Tuning knobs; the on-topic gate itself is fitted per index version by the indexer."""
 
     top_k: int = 3
     max_policies: int = 2
     candidates: int = 24  # rows fetched from FAISS before per-entry aggregation (48: same recall)
-    lexical_weight: float = 0.3  # share of character-overlap in the score
-    min_score: float = 0.45
-    background_margin: float = 0.02
-    policy_min_score: float = 0.5
+    lexical_weight: float = LEXICAL_WEIGHT  # share of character-overlap in the score
+    # The on-topic gate: None = the index version's fitted calibration (index/calibration.py);
+    # a number overrides it for every version.
+    min_score: float | None = None
+    background_margin: float | None = None
+    policy_min_score_above: float = 0.05  # a policy needs this much more than the script floor
     risk_min_score: float = 0.6
     relative_cutoff: float = 0.2  # runners-up whose similarity is this far below the best go
     # score = (similarity + w * classifier probability) / (1 + w); gates use similarity only
     classifier_weight: float = 0.5
+    # A borrowed library phrasing is weaker evidence than the entry's own text: library entries
+    # are broader than the shop entry linked to them, so their phrasings score this much less.
+    borrowed_discount: float = BORROWED_DISCOUNT
 
 
 @dataclass(frozen=True)
@@ -48,6 +55,7 @@ class EntryHit:
     similarity: float  # cosine blended with character overlap, for the on-topic gates
     cosine: float
     matched: str
+    matched_from: str | None = None  # library entry of a borrowed phrasing
 
 
 @dataclass
@@ -62,7 +70,8 @@ class Retrieval:
     def script_suggestions(self) -> list[ScriptSuggestion]:
         return [ScriptSuggestion(id=h.entry.id, category=h.entry.category,
                                  title=h.entry.display_title, reply=h.entry.reply or "",
-                                 score=round(h.score, 4), matched=h.matched)
+                                 score=round(h.score, 4), matched=h.matched,
+                                 matched_from=h.matched_from)
                 for h in self.scripts]
 
     def policy_snippets(self) -> list[PolicySnippet]:
@@ -70,20 +79,6 @@ class Retrieval:
                               title=h.entry.display_title, text=h.entry.text or "",
                               score=round(h.score, 4))
                 for h in self.policies]
-
-
-def _grams(text: str) -> frozenset[str]:
-    chars = [c for c in text if not c.isspace()]
-    return frozenset(chars) | {a + b for a, b in zip(chars, chars[1:], strict=False)}
-
-
-def _dice(q: frozenset[str], c: frozenset[str]) -> float:
-    return 2 * len(q & c) / (len(q) + len(c)) if q and c else 0.0
-
-
-def lexical_overlap(query: str, candidate: str) -> float:
-    """Dice overlap of character unigrams+bigrams: robust to Chinese word boundaries."""
-    return _dice(_grams(query), _grams(candidate))
 
 
 class Retriever:
@@ -96,8 +91,10 @@ class Retriever:
         self.config = config or RetrievalConfig()
         # Row n-grams and entry numbers once per index, not once per candidate per message: the
         # lexical re-score is pure Python and otherwise dominates the time after embedding.
-        self._row_grams = [_grams(row.norm) for row in index.rows]
+        self._row_grams = [grams(row.norm) for row in index.rows]
         self._row_entry = [row.entry for row in index.rows]
+        self._row_discount = [self.config.borrowed_discount if row.source else 0.0
+                              for row in index.rows]
         # The background as a FAISS index: numpy's product spreads over every BLAS thread, and
         # under load their spin-waiting cost ~100 us per message (FAISS runs single-threaded).
         self._background = ann.build(index.background, "flat") if len(index.background) else None
@@ -135,40 +132,48 @@ class Retriever:
     def _rank(self, message: Normalised, scores: list[float], ids: list[int],
               background: float, probabilities: np.ndarray | None) -> Retrieval:
         weight = self.config.lexical_weight
-        query = _grams(message.text)
-        row_entry, row_grams = self._row_entry, self._row_grams
+        query = grams(message.text)
+        row_entry, row_grams, discount = self._row_entry, self._row_grams, self._row_discount
         best: dict[int, tuple[float, float, int]] = {}  # entry -> (score, cosine, row) of its best row
         for cosine, row_id in zip(scores, ids, strict=True):
             if row_id < 0:
                 continue
             entry = row_entry[row_id]
             current = best.get(entry)
-            semantic = (1 - weight) * cosine
+            semantic = (1 - weight) * cosine - discount[row_id]
             if current is not None and semantic + weight <= current[0]:
                 continue  # even a perfect lexical match could not beat this entry's best row
-            score = semantic + weight * _dice(query, row_grams[row_id])
+            score = semantic + weight * dice(query, row_grams[row_id])
             if current is None or score > current[0]:
                 best[entry] = (score, cosine, row_id)
         entries, rows = self.index.entries, self.index.rows
         blend = self.config.classifier_weight if probabilities is not None else 0.0
-        hits = [EntryHit(entries[entry],
-                         (score + blend * float(probabilities[entry])) / (1 + blend) if blend
-                         else score,
-                         score, cosine, rows[row_id].text)
+
+        def ranked(entry: int, score: float) -> float:
+            if probabilities is None or not blend:
+                return score
+            return (score + blend * float(probabilities[entry])) / (1 + blend)
+
+        hits = [EntryHit(entries[entry], ranked(entry, score), score, cosine,
+                         rows[row_id].text, rows[row_id].source)
                 for entry, (score, cosine, row_id) in best.items()]
         hits.sort(key=lambda h: h.score, reverse=True)
         return self._select(message, hits, background)
 
     def _select(self, message: Normalised, hits: list[EntryHit], background: float) -> Retrieval:
         cfg = self.config
+        fitted = self.index.calibration
+        min_score = fitted.min_score if cfg.min_score is None else cfg.min_score
+        margin = (fitted.background_margin if cfg.background_margin is None
+                  else cfg.background_margin)
         result = Retrieval(message)
         result.risk_matches = [h for h in hits if h.entry.kind == "risk"
                                and h.cosine >= cfg.risk_min_score]
 
         def on_topic(hit: EntryHit, floor: float) -> bool:
-            return hit.similarity >= floor and hit.cosine - background >= cfg.background_margin
+            return hit.similarity >= floor and hit.cosine - background >= margin
 
-        scripts = [h for h in hits if h.entry.kind == "script" and on_topic(h, cfg.min_score)]
+        scripts = [h for h in hits if h.entry.kind == "script" and on_topic(h, min_score)]
         if scripts and scripts[0].entry.is_courtesy:
             result.scripts = scripts[:1]
             return result  # an acknowledgement: no product answers or policies
@@ -176,7 +181,7 @@ class Retriever:
         if scripts:
             result.scripts = scripts[:1] + self._alternatives(hits, scripts)
         policies = [h for h in hits if h.entry.kind == "policy"
-                    and on_topic(h, cfg.policy_min_score)]
+                    and on_topic(h, min_score + cfg.policy_min_score_above)]
         result.policies = policies[: cfg.max_policies]
         return result
 

@@ -8,6 +8,7 @@ from assist.logstore.base import (
     FeedbackRecord,
     FeedbackRow,
     LogStore,
+    LogStoreError,
     MessageQuery,
     MessageRecord,
     MessageRow,
@@ -38,5 +39,5 @@ def open_log_store(url: str, data_dir: Path, prefix: str = "") -> LogStore:
                      f"{', '.join(b + '://...' for b in BACKENDS)}")
 
 
-__all__ = ["FeedbackRecord", "FeedbackRow", "LogStore", "LogWriter", "MessageQuery", "MessageRecord",
-           "MessageRow", "open_log_store"]
+__all__ = ["FeedbackRecord", "FeedbackRow", "LogStore", "LogStoreError", "LogWriter", "MessageQuery",
+           "MessageRecord", "MessageRow", "open_log_store"]

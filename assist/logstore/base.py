@@ -19,18 +19,30 @@ Backends differ only in connecting, placeholders, DDL types and fetching generat
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import hmac
 import json
+import math
+import re
+import secrets
 import threading
+import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, NamedTuple, Protocol, overload
 
 from pydantic import BaseModel, Field
 
+from assist.core.vocabulary import FeedbackAction
 from assist.logstore import summaries
 from assist.logstore.masking import mask
 from assist.logstore.review import qa_schema
+
+
+class LogStoreError(ValueError):
+    """The store cannot be opened at start-up; the message names what and why, in one line."""
 
 
 @dataclass
@@ -48,6 +60,7 @@ class MessageRecord:
     risks: list[dict[str, Any]] = field(default_factory=list)
     latency_ms: float = 0.0
     index_version: str = ""
+    masked: bool = False  # set by ``SqlLogStore.prepare``: sanitised and masked, store as is
 
 
 @dataclass
@@ -58,6 +71,7 @@ class FeedbackRecord:
     action: str
     agent: str
     final_text: str | None = None
+    masked: bool = False
 
 
 class FeedbackRow(BaseModel):
@@ -97,7 +111,7 @@ class MessageQuery(BaseModel):
     agent: str | None = None
     category: str | None = Field(default=None, description="top suggestion's category prefix")
     risk_type: str | None = None
-    action: Literal["accepted", "edited", "dismissed", "none"] | None = None
+    action: FeedbackAction | Literal["none"] | None = None
     no_suggestion: bool = False
     max_score: float | None = Field(default=None, description="top score below this (low confidence)")
     before: tuple[float, int] | None = Field(default=None, description="keyset cursor (ts, id)")
@@ -105,10 +119,27 @@ class MessageQuery(BaseModel):
 
 
 class LogStore(Protocol):
-    """What the service and the QA page use; SQLite and PostgreSQL implement it."""
+    """What the service and QA use; SQLite and PostgreSQL (``SqlLogStore``) implement it.
+
+    Besides records in and rows out, QA's queries (``review``, ``summaries``, ``assist.qa``) use
+    the SQL surface: table names, the dialect's placeholders and a transaction cursor.
+    """
 
     url: str
+    id_type: str
 
+    def t(self, name: str) -> str: ...
+    def sql(self, text: str) -> str: ...
+    def cursor(self) -> AbstractContextManager[Any]: ...
+    def insert_ids(self, cur: Any, sql: str, rows: Sequence[tuple]) -> list[int]: ...
+    def message_rows(self, sql: str, params: list[Any]) -> list[MessageRow]: ...
+
+    @overload
+    def prepare(self, record: MessageRecord) -> MessageRecord: ...
+    @overload
+    def prepare(self, record: FeedbackRecord) -> FeedbackRecord: ...
+    def reconnect(self) -> None: ...
+    def is_storage_error(self, exc: BaseException) -> bool: ...
     def write_messages(self, records: Sequence[MessageRecord]) -> None: ...
     def write_feedback(self, records: Sequence[FeedbackRecord]) -> None: ...
     def query_messages(self, query: MessageQuery) -> list[MessageRow]: ...
@@ -118,8 +149,49 @@ class LogStore(Protocol):
     def close(self) -> None: ...
 
 
-_MESSAGE_COLUMNS = ("id, ts, conversation_id, message_id, agent, text, attachments, suggestions, "
-                    "top_id, top_score, top_category, risks, risk_types, latency_ms, index_version")
+class MessageInsert(NamedTuple):
+    """One row of the messages table as written (masked), in column order."""
+
+    ts: float
+    conversation_id: str
+    message_id: str
+    agent: str
+    text: str
+    attachments: str
+    suggestions: str
+    top_id: str | None
+    top_score: float | None
+    top_category: str | None
+    risks: str
+    risk_types: str
+    latency_ms: float
+    index_version: str
+
+    def facts(self) -> summaries.MessageFacts:
+        return summaries.MessageFacts(self.ts, self.top_id, self.top_score, self.latency_ms,
+                                      self.risk_types)
+
+
+class FeedbackInsert(NamedTuple):
+    """One row of the feedback table as written (masked), in column order."""
+
+    ts: float
+    message_id: str
+    suggestion_id: str
+    action: str
+    final_text: str | None
+    agent: str
+    message_pk: int | None
+    message_ts: float
+    edit_distance: int | None
+    edit_drift_ppm: int | None
+
+    def facts(self) -> summaries.FeedbackFacts:
+        return summaries.FeedbackFacts(self.message_ts, self.action, self.suggestion_id,
+                                       self.edit_distance, self.edit_drift_ppm)
+
+
+MESSAGE_COLUMNS = ", ".join(("id", *MessageInsert._fields))
 
 
 class SqlLogStore:
@@ -128,6 +200,10 @@ class SqlLogStore:
     id_type = "INTEGER PRIMARY KEY AUTOINCREMENT"
     json_type = "TEXT"
     placeholder = "?"
+    # Errors that mean "the store cannot write now" (disk, file, connection), as opposed to
+    # "this record cannot be written" (bad value): the writer spools on the first, isolates the
+    # record on the second. Subclasses add their driver's classes.
+    storage_errors: tuple[type[BaseException], ...] = (OSError,)
 
     def __init__(self, url: str, prefix: str = "") -> None:
         if prefix and not prefix.replace("_", "").isalnum():
@@ -139,22 +215,76 @@ class SqlLogStore:
         self._lock = threading.Lock()
         # Several service processes start at once against one PostgreSQL: concurrent CREATE
         # TABLE IF NOT EXISTS can still collide there, so the set-up is serialised.
-        with self._cursor() as cur:
+        with self.cursor() as cur:
             self._lock_schema(cur)
         try:
-            with self._cursor() as cur:
-                for statement in self.schema():
-                    cur.execute(statement)
-            summaries.upgrade(self)
+            self._create()
         finally:
-            with self._cursor() as cur:
+            with self.cursor() as cur:
                 self._unlock_schema(cur)
+
+    def _create(self) -> None:
+        with self.cursor() as cur:
+            for statement in self.schema():
+                cur.execute(statement)
+            cur.execute(self.sql(f"INSERT INTO {self.t('qa_meta')} (name, value) VALUES (?, ?) "
+                                 "ON CONFLICT (name) DO NOTHING"), ["id_key", secrets.token_hex(16)])
+            cur.execute(self.sql(f"SELECT value FROM {self.t('qa_meta')} WHERE name = ?"), ["id_key"])
+            self._id_key = bytes.fromhex(cur.fetchone()[0])
+        summaries.upgrade(self)
+
+    def reconnect(self) -> None:
+        """Drop every connection and open the store again (tables too: a SQLite file that was
+        deleted is created anew). Raises what connecting raises while the store is down."""
+        self.close()
+        self._create()
+
+    def is_storage_error(self, exc: BaseException) -> bool:
+        return isinstance(exc, self.storage_errors)
+
+    # ---- masking -------------------------------------------------------------------------------
+    def stored_id(self, conversation_id: str) -> str:
+        """A conversation id as stored: masked, plus a keyed digest of the original when masking
+        changed it, so two buyers' ids masked alike stay two conversations. Idempotent, so a QA
+        query may pass the raw id or the stored one."""
+        masked = mask(conversation_id)
+        if masked == conversation_id:
+            return conversation_id
+        digest = hmac.new(self._id_key, conversation_id.encode("utf-8", "replace"), hashlib.sha256)
+        # "~k" + hex: glued to a letter, the digest's digits never read as a number to mask.
+        return f"{masked}~k{digest.hexdigest()[:10]}"
+
+    @overload
+    def prepare(self, record: MessageRecord) -> MessageRecord: ...
+    @overload
+    def prepare(self, record: FeedbackRecord) -> FeedbackRecord: ...
+
+    def prepare(self, record: MessageRecord | FeedbackRecord) -> MessageRecord | FeedbackRecord:
+        """A copy fit to store or spool: text made valid (lone surrogates, NULs, non-finite
+        numbers) and personal data masked, in the text, attachment names, risk evidence,
+        feedback text and conversation id."""
+        if record.masked:
+            return record
+        if isinstance(record, FeedbackRecord):
+            final = None if record.final_text is None else mask(clean(record.final_text))
+            return dataclasses.replace(record, ts=_finite_ts(record.ts), message_id=clean(record.message_id),
+                                       suggestion_id=clean(record.suggestion_id),
+                                       action=clean(record.action), agent=clean(record.agent),
+                                       final_text=final, masked=True)
+        return dataclasses.replace(
+            record, ts=_finite_ts(record.ts), conversation_id=self.stored_id(clean(record.conversation_id)),
+            message_id=clean(record.message_id), agent=clean(record.agent), text=mask(clean(record.text)),
+            attachments=[{k: mask(v) if k == "name" and isinstance(v, str) else v
+                          for k, v in clean(a).items()} for a in record.attachments],
+            scripts=clean(record.scripts), policies=clean(record.policies),
+            risks=[{**risk, "evidence": mask(str(risk.get("evidence", "")))} for risk in clean(record.risks)],
+            latency_ms=_finite(record.latency_ms), index_version=clean(record.index_version), masked=True)
 
     # ---- dialect hooks -------------------------------------------------------------------------
     def _connect(self) -> Any:
         raise NotImplementedError
 
-    def _insert_ids(self, cur: Any, sql: str, rows: list[tuple]) -> list[int]:
+    def insert_ids(self, cur: Any, sql: str, rows: Sequence[tuple]) -> list[int]:
         raise NotImplementedError
 
     def _lock_schema(self, cur: Any) -> None:
@@ -163,6 +293,9 @@ class SqlLogStore:
 
     def _unlock_schema(self, cur: Any) -> None:
         pass
+
+    def _before_write(self) -> None:
+        """Raise a storage error when a write would silently go nowhere (SQLite: file deleted)."""
 
     # ---- plumbing ------------------------------------------------------------------------------
     def t(self, name: str) -> str:
@@ -173,7 +306,7 @@ class SqlLogStore:
         return text if self.placeholder == "?" else text.replace("?", self.placeholder)
 
     @contextmanager
-    def _cursor(self) -> Iterator[Any]:
+    def cursor(self) -> Iterator[Any]:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             conn = self._local.conn = self._connect()
@@ -233,11 +366,13 @@ class SqlLogStore:
         """Store a batch and its daily counters in one transaction, masking personal data first."""
         if not records:
             return
+        records = [self.prepare(r) for r in records]
+        self._before_write()
         rows = [self._message_row(r) for r in records]
-        insert = self.sql(f"INSERT INTO {self.t('messages')} ({_MESSAGE_COLUMNS.removeprefix('id, ')}) "
-                          f"VALUES ({', '.join('?' * 14)})")
-        with self._cursor() as cur:
-            ids = self._insert_ids(cur, insert, rows)
+        insert = self.sql(f"INSERT INTO {self.t('messages')} ({', '.join(MessageInsert._fields)}) "
+                          f"VALUES ({', '.join('?' * len(MessageInsert._fields))})")
+        with self.cursor() as cur:
+            ids = self.insert_ids(cur, insert, rows)
             risk_rows = {(kind, rec.ts, pk) for rec, pk in zip(records, ids, strict=True)
                          for kind in {str(risk.get("type")) for risk in rec.risks}}
             if risk_rows:
@@ -245,45 +380,46 @@ class SqlLogStore:
                                          "(risk_type, ts, message_pk) VALUES (?, ?, ?)"),
                                 sorted(risk_rows))
             offset = summaries.day_offset(self, cur)
-            summaries.add(self, cur, summaries.message_counters(
-                ((row[0], row[7], row[8], row[12], row[11]) for row in rows), offset))
+            summaries.add(self, cur, summaries.message_counters((row.facts() for row in rows), offset))
 
     @staticmethod
-    def _message_row(r: MessageRecord) -> tuple:
+    def _message_row(r: MessageRecord) -> MessageInsert:
         top = r.scripts[0] if r.scripts else None
-        risks = [{**risk, "evidence": mask(str(risk.get("evidence", "")))} for risk in r.risks]
-        return (r.ts, r.conversation_id, r.message_id, r.agent, mask(r.text),
-                _dumps(r.attachments), _dumps({"scripts": r.scripts, "policies": r.policies}),
-                top and top.get("id"), top and top.get("score"), top and top.get("category"),
-                _dumps(risks), ",".join(sorted({str(x.get("type")) for x in r.risks})),
-                r.latency_ms, r.index_version)
+        return MessageInsert(
+            r.ts, r.conversation_id, r.message_id, r.agent, r.text, _dumps(r.attachments),
+            _dumps({"scripts": r.scripts, "policies": r.policies}),
+            top.get("id") if top else None, top.get("score") if top else None,
+            top.get("category") if top else None,
+            _dumps(r.risks), ",".join(sorted({str(x.get("type")) for x in r.risks})),
+            r.latency_ms, r.index_version)
 
     def write_feedback(self, records: Sequence[FeedbackRecord]) -> None:
         """Store a batch, each row tied to its logged message (the newest with that id), and
         add it to the counters of that message's day, in one transaction."""
         if not records:
             return
-        with self._cursor() as cur:
+        records = [self.prepare(r) for r in records]
+        self._before_write()
+        with self.cursor() as cur:
             found = self._newest_messages(cur, {r.message_id for r in records})
             rows = [self._feedback_row(r, found.get(r.message_id)) for r in records]
-            cur.executemany(self.sql(f"INSERT INTO {self.t('feedback')} (ts, message_id, "
-                                     "suggestion_id, action, final_text, agent, message_pk, "
-                                     "message_ts, edit_distance, edit_drift_ppm) "
-                                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"), rows)
+            columns = FeedbackInsert._fields
+            cur.executemany(self.sql(f"INSERT INTO {self.t('feedback')} ({', '.join(columns)}) "
+                                     f"VALUES ({', '.join('?' * len(columns))})"), rows)
             offset = summaries.day_offset(self, cur)
-            summaries.add(self, cur, summaries.feedback_counters(
-                ((row[7], row[3], row[2], row[8], row[9]) for row in rows), offset))
+            summaries.add(self, cur, summaries.feedback_counters((row.facts() for row in rows), offset))
 
     @staticmethod
-    def _feedback_row(r: FeedbackRecord, message: tuple[int, float, Any] | None) -> tuple:
-        final = mask(r.final_text) if r.final_text is not None else None
+    def _feedback_row(r: FeedbackRecord, message: tuple[int, float, Any] | None) -> FeedbackInsert:
+        final = r.final_text
         pk, ts, suggestions = message or (None, r.ts, None)
         edit: tuple[int | None, int | None] = (None, None)
         if r.action == "edited" and final is not None and suggestions is not None:
             reply = summaries.shown_reply(suggestions, r.suggestion_id)
             if reply is not None:
                 edit = summaries.measure_edit(reply, final)
-        return (r.ts, r.message_id, r.suggestion_id, r.action, final, r.agent, pk, ts, *edit)
+        return FeedbackInsert(r.ts, r.message_id, r.suggestion_id, r.action, final, r.agent, pk, ts,
+                              *edit)
 
     def _newest_messages(self, cur: Any, message_ids: set[str]) -> dict[str, tuple[int, float, Any]]:
         """{message id: (pk, ts, suggestions)} of the newest logged message with each id (ids
@@ -302,11 +438,13 @@ class SqlLogStore:
     # ---- reads ---------------------------------------------------------------------------------
     def query_messages(self, query: MessageQuery) -> list[MessageRow]:
         """Newest first, filtered; pass the last row's (ts, id) as ``before`` for the next page."""
-        return self._rows(*self.page_sql(query))
+        return self.message_rows(*self.page_sql(query))
 
     def page_sql(self, query: MessageQuery) -> tuple[str, list[Any]]:
         """The SQL (``?`` placeholders) and parameters of one page: for EXPLAIN in tests too."""
-        m, where, params = self.t("messages"), [], []  # type: ignore[var-annotated]
+        m = self.t("messages")
+        where: list[str] = []
+        params: list[Any] = []
         q = query
         # With a risk type the walk is driven by message_risks' (risk_type, ts, message_pk) key,
         # which holds each message's ts and id: a page reads what it returns, however rare the type.
@@ -316,7 +454,8 @@ class SqlLogStore:
             ts, pk = "r.ts", "r.message_pk"
             where.append("r.risk_type = ?")
             params.append(q.risk_type)
-        for column, value in (("conversation_id", q.conversation_id), ("agent", q.agent)):
+        conversation_id = None if q.conversation_id is None else self.stored_id(q.conversation_id)
+        for column, value in (("conversation_id", conversation_id), ("agent", q.agent)):
             if value is not None:
                 where.append(f"m.{column} = ?")
                 params.append(value)
@@ -352,22 +491,22 @@ class SqlLogStore:
             # ``ts <= ?`` first: a range both planners can seek to on the (ts, id) index.
             where.append(f"{ts} <= ? AND ({ts} < ? OR {pk} < ?)")
             params += [q.before[0], q.before[0], q.before[1]]
-        sql = (f"SELECT {_prefixed('m.', _MESSAGE_COLUMNS)} FROM {source}"
+        sql = (f"SELECT {prefixed('m.', MESSAGE_COLUMNS)} FROM {source}"
                + (" WHERE " + " AND ".join(where) if where else "")
                + f" ORDER BY {ts} DESC, {pk} DESC LIMIT ?")
         return sql, [*params, q.limit]
 
     def conversation(self, conversation_id: str, limit: int = 500) -> list[MessageRow]:
         """A conversation's messages in order, with their feedback."""
-        sql = (f"SELECT {_prefixed('m.', _MESSAGE_COLUMNS)} FROM {self.t('messages')} m "
+        sql = (f"SELECT {prefixed('m.', MESSAGE_COLUMNS)} FROM {self.t('messages')} m "
                "WHERE m.conversation_id = ? ORDER BY m.ts, m.id LIMIT ?")
-        return self._rows(sql, [conversation_id, limit])
+        return self.message_rows(sql, [self.stored_id(conversation_id), limit])
 
     def feedback_for(self, message_ids: Sequence[str]) -> list[FeedbackRow]:
         if not message_ids:
             return []
         marks = ", ".join("?" * len(message_ids))
-        with self._cursor() as cur:
+        with self.cursor() as cur:
             cur.execute(self.sql(f"SELECT ts, message_id, suggestion_id, action, final_text, agent "
                                  f"FROM {self.t('feedback')} WHERE message_id IN ({marks}) "
                                  "ORDER BY ts, id"), list(message_ids))
@@ -375,12 +514,12 @@ class SqlLogStore:
                                 final_text=r[4], agent=r[5]) for r in cur.fetchall()]
 
     def count_messages(self) -> int:
-        with self._cursor() as cur:
+        with self.cursor() as cur:
             cur.execute(f"SELECT COUNT(*) FROM {self.t('messages')}")
             return int(cur.fetchone()[0])
 
-    def _rows(self, sql: str, params: list[Any]) -> list[MessageRow]:
-        with self._cursor() as cur:
+    def message_rows(self, sql: str, params: list[Any]) -> list[MessageRow]:
+        with self.cursor() as cur:
             cur.execute(self.sql(sql), params)
             raw = cur.fetchall()
         rows = [MessageRow(id=r[0], ts=r[1], conversation_id=r[2], message_id=r[3], agent=r[4],
@@ -396,8 +535,33 @@ class SqlLogStore:
         return rows
 
 
-def _prefixed(prefix: str, columns: str) -> str:
+def prefixed(prefix: str, columns: str) -> str:
     return ", ".join(prefix + c.strip() for c in columns.split(","))
+
+
+_INVALID = re.compile("[\ud800-\udfff\x00]")
+
+
+def clean(value: Any) -> Any:
+    """``value`` with every string made storable (lone surrogates as U+FFFD, NULs dropped: SQLite
+    cannot encode the first, PostgreSQL refuses the second) and non-finite floats as None."""
+    if isinstance(value, str):
+        return _INVALID.sub(lambda m: "" if m.group(0) == "\x00" else "\ufffd", value)
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {clean(str(k)): clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [clean(v) for v in value]
+    return value
+
+
+def _finite(value: float) -> float:
+    return float(value) if isinstance(value, int | float) and math.isfinite(value) else 0.0
+
+
+def _finite_ts(value: float) -> float:
+    return float(value) if isinstance(value, int | float) and math.isfinite(value) else time.time()
 
 
 def _dumps(value: Any) -> str:

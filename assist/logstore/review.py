@@ -18,17 +18,18 @@ feedback counts on its message's day (``message_ts``).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
+from assist.core.vocabulary import QA_LABELS, QaLabel
 from assist.logstore.masking import mask
 
 if TYPE_CHECKING:
-    from assist.logstore.base import MessageRow, SqlLogStore
+    from assist.logstore.base import LogStore, MessageRow
 
-LabelKind = Literal["right", "wrong_entry", "missing_entry"]
-LABELS: tuple[str, ...] = ("right", "wrong_entry", "missing_entry")
+LabelKind = QaLabel
+LABELS: tuple[str, ...] = QA_LABELS
 DAY = 86400
 
 
@@ -43,7 +44,7 @@ class LabelRow(BaseModel):
     author: str
 
 
-def qa_schema(store: SqlLogStore) -> list[str]:
+def qa_schema(store: LogStore) -> list[str]:
     m, r, lab = (store.t(n) for n in ("messages", "message_risks", "labels"))
     return [
         f"""CREATE TABLE IF NOT EXISTS {lab} (
@@ -59,13 +60,13 @@ def qa_schema(store: SqlLogStore) -> list[str]:
 
 # ---- labels ------------------------------------------------------------------------------------
 
-def add_label(store: SqlLogStore, ts: float, message_pk: int, label: str, entry_id: str | None,
+def add_label(store: LogStore, ts: float, message_pk: int, label: str, entry_id: str | None,
               note: str, author: str) -> LabelRow | None:
     """Store a label for the logged message ``message_pk``; None if there is no such message."""
     if label not in LABELS:
         raise ValueError(f"label must be one of {', '.join(LABELS)}, got {label!r}")
     note = mask(note)  # a note may quote the buyer; the log keeps no personal data
-    with store._cursor() as cur:
+    with store.cursor() as cur:
         cur.execute(store.sql(f"SELECT message_id FROM {store.t('messages')} WHERE id = ?"),
                     [message_pk])
         found = cur.fetchone()
@@ -74,17 +75,17 @@ def add_label(store: SqlLogStore, ts: float, message_pk: int, label: str, entry_
         row = (ts, message_pk, found[0], label, entry_id or None, note, author)
         insert = store.sql(f"INSERT INTO {store.t('labels')} (ts, message_pk, message_id, label, "
                            "entry_id, note, author) VALUES (?, ?, ?, ?, ?, ?, ?)")
-        [pk] = store._insert_ids(cur, insert, [row])
-    return LabelRow(id=pk, ts=ts, message_pk=message_pk, message_id=found[0], label=label,  # type: ignore[arg-type]
+        [pk] = store.insert_ids(cur, insert, [row])
+    return LabelRow(id=pk, ts=ts, message_pk=message_pk, message_id=found[0], label=label,
                     entry_id=entry_id or None, note=note, author=author)
 
 
-def labels_for(store: SqlLogStore, message_pks: Sequence[int]) -> dict[int, list[LabelRow]]:
+def labels_for(store: LogStore, message_pks: Sequence[int]) -> dict[int, list[LabelRow]]:
     """Labels of these messages, oldest first, by message pk (one indexed IN lookup)."""
     if not message_pks:
         return {}
     marks = ", ".join("?" * len(message_pks))
-    with store._cursor() as cur:
+    with store.cursor() as cur:
         cur.execute(store.sql(f"SELECT id, ts, message_pk, message_id, label, entry_id, note, author "
                               f"FROM {store.t('labels')} WHERE message_pk IN ({marks}) "
                               "ORDER BY ts, id"), list(message_pks))
@@ -97,32 +98,32 @@ def labels_for(store: SqlLogStore, message_pks: Sequence[int]) -> dict[int, list
     return result
 
 
-def message_by_pk(store: SqlLogStore, pk: int) -> MessageRow | None:
-    from assist.logstore.base import _MESSAGE_COLUMNS, _prefixed
+def message_by_pk(store: LogStore, pk: int) -> MessageRow | None:
+    from assist.logstore.base import MESSAGE_COLUMNS, prefixed
 
-    rows = store._rows(f"SELECT {_prefixed('m.', _MESSAGE_COLUMNS)} FROM {store.t('messages')} m "
+    rows = store.message_rows(f"SELECT {prefixed('m.', MESSAGE_COLUMNS)} FROM {store.t('messages')} m "
                        "WHERE m.id = ?", [pk])
     return rows[0] if rows else None
 
 
-def latest_by_message_id(store: SqlLogStore, message_id: str) -> list[MessageRow]:
+def latest_by_message_id(store: LogStore, message_id: str) -> list[MessageRow]:
     """Logged messages with this platform message id, newest first (ids may repeat across chats)."""
-    from assist.logstore.base import _MESSAGE_COLUMNS, _prefixed
+    from assist.logstore.base import MESSAGE_COLUMNS, prefixed
 
-    return store._rows(f"SELECT {_prefixed('m.', _MESSAGE_COLUMNS)} FROM {store.t('messages')} m "
+    return store.message_rows(f"SELECT {prefixed('m.', MESSAGE_COLUMNS)} FROM {store.t('messages')} m "
                        "WHERE m.message_id = ? ORDER BY m.ts DESC, m.id DESC LIMIT 20", [message_id])
 
 
 # ---- aggregates --------------------------------------------------------------------------------
 
-def _day(store: SqlLogStore, column: str = "ts") -> str:
+def _day(store: LogStore, column: str = "ts") -> str:
     """The local day number of ``column`` (the offset is the first parameter)."""
     if store.url.startswith("sqlite"):
         return f"CAST(({column} + ?) / {DAY} AS INTEGER)"  # ts > 0: truncation is floor
     return f"CAST(FLOOR(({column} + ?) / {DAY}) AS BIGINT)"  # PostgreSQL's CAST rounds
 
 
-def _latency_bucket(store: SqlLogStore) -> str:
+def _latency_bucket(store: LogStore) -> str:
     """``summaries.latency_bucket`` in SQL, with the same float operations (so the same buckets):
     0.1 ms below 100 ms, 1 ms below 1 s, 10 ms above, rounded half up."""
     floor = "CAST({} AS INTEGER)" if store.url.startswith("sqlite") else "FLOOR({})"  # x >= 0
@@ -131,13 +132,13 @@ def _latency_bucket(store: SqlLogStore) -> str:
             f"ELSE {floor.format('latency_ms / 10 + 0.5')} * 10.0 END")
 
 
-def _fetch(store: SqlLogStore, sql: str, params: list) -> list[tuple]:
-    with store._cursor() as cur:
+def _fetch(store: LogStore, sql: str, params: list) -> list[tuple]:
+    with store.cursor() as cur:
         cur.execute(store.sql(sql), params)
         return [tuple(r) for r in cur.fetchall()]
 
 
-def daily_messages(store: SqlLogStore, since: float, until: float, threshold: float,
+def daily_messages(store: LogStore, since: float, until: float, threshold: float,
                    tz_offset_s: int) -> list[tuple[int, float, int, int, int]]:
     """(day, latency bucket in ms, messages, with a suggestion, with one scoring >= threshold):
     one scan gives both the daily counts and the latency histograms."""
@@ -148,7 +149,7 @@ def daily_messages(store: SqlLogStore, since: float, until: float, threshold: fl
                   [tz_offset_s, threshold, since, until])
 
 
-def daily_feedback(store: SqlLogStore, since: float, until: float,
+def daily_feedback(store: LogStore, since: float, until: float,
                    tz_offset_s: int) -> list[tuple[int, str, int]]:
     """(day of the message, action, count)."""
     day = _day(store, "message_ts")
@@ -157,7 +158,7 @@ def daily_feedback(store: SqlLogStore, since: float, until: float,
                   [tz_offset_s, since, until])
 
 
-def daily_risks(store: SqlLogStore, since: float, until: float,
+def daily_risks(store: LogStore, since: float, until: float,
                 tz_offset_s: int) -> list[tuple[int, str, int]]:
     """(day, risk type, messages flagged with it)."""
     day = _day(store)
@@ -166,21 +167,21 @@ def daily_risks(store: SqlLogStore, since: float, until: float,
                   [tz_offset_s, since, until])
 
 
-def top_counts(store: SqlLogStore, since: float, until: float) -> list[tuple[str, int]]:
+def top_counts(store: LogStore, since: float, until: float) -> list[tuple[str, int]]:
     """(entry id, times it was the top suggestion)."""
     return _fetch(store, f"SELECT top_id, COUNT(*) FROM {store.t('messages')} "
                          "WHERE ts >= ? AND ts < ? AND top_id IS NOT NULL GROUP BY top_id",
                   [since, until])
 
 
-def feedback_counts(store: SqlLogStore, since: float, until: float) -> list[tuple[str, str, int]]:
+def feedback_counts(store: LogStore, since: float, until: float) -> list[tuple[str, str, int]]:
     """(suggestion id, action, count) of feedback on messages in the range."""
     return _fetch(store, f"SELECT suggestion_id, action, COUNT(*) FROM {store.t('feedback')} "
                          "WHERE message_ts >= ? AND message_ts < ? GROUP BY suggestion_id, action",
                   [since, until])
 
 
-def entry_edits(store: SqlLogStore, since: float, until: float) -> list[tuple[str, int, int, int]]:
+def entry_edits(store: LogStore, since: float, until: float) -> list[tuple[str, int, int, int]]:
     """(entry id, edits measured, sum of edit distances, sum of drift in millionths) of edits
     on messages in the range (each measured when it was written)."""
     return _fetch(store, f"SELECT suggestion_id, COUNT(*), SUM(edit_distance), SUM(edit_drift_ppm) "
@@ -189,7 +190,7 @@ def entry_edits(store: SqlLogStore, since: float, until: float) -> list[tuple[st
                   [since, until])
 
 
-def label_counts(store: SqlLogStore, since: float, until: float) -> list[tuple[str, int]]:
+def label_counts(store: LogStore, since: float, until: float) -> list[tuple[str, int]]:
     """(label, count) of labels given in the range."""
     return _fetch(store, f"SELECT label, COUNT(*) FROM {store.t('labels')} WHERE ts >= ? AND ts < ? "
                          "GROUP BY label", [since, until])

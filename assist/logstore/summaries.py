@@ -37,12 +37,12 @@ import logging
 import math
 from collections import Counter
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from rapidfuzz.distance import Levenshtein
 
 if TYPE_CHECKING:
-    from assist.logstore.base import SqlLogStore
+    from assist.logstore.base import LogStore
 
 log = logging.getLogger(__name__)
 
@@ -109,8 +109,28 @@ def measure_edit(reply: str, final_text: str) -> tuple[int, int]:
 
 # ---- counters ------------------------------------------------------------------------------------
 
-def message_counters(rows: Iterable[tuple], offset_s: int) -> Counter[Key]:
-    """Counters for stored messages given as (ts, top_id, top_score, latency_ms, risk_types)."""
+class MessageFacts(NamedTuple):
+    """What the counters need of one stored message (columns of the messages table)."""
+
+    ts: float
+    top_id: str | None
+    top_score: float | None
+    latency_ms: float
+    risk_types: str
+
+
+class FeedbackFacts(NamedTuple):
+    """What the counters need of one stored feedback record (columns of the feedback table)."""
+
+    message_ts: float
+    action: str
+    suggestion_id: str
+    edit_distance: int | None
+    edit_drift_ppm: int | None
+
+
+def message_counters(rows: Iterable[MessageFacts], offset_s: int) -> Counter[Key]:
+    """Counters for stored messages."""
     counts: Counter[Key] = Counter()
     for ts, top_id, top_score, latency_ms, risk_types in rows:
         day = day_of(ts, offset_s)
@@ -127,9 +147,8 @@ def message_counters(rows: Iterable[tuple], offset_s: int) -> Counter[Key]:
     return counts
 
 
-def feedback_counters(rows: Iterable[tuple], offset_s: int) -> Counter[Key]:
-    """Counters for stored feedback given as
-    (message_ts, action, suggestion_id, edit_distance, edit_drift_ppm)."""
+def feedback_counters(rows: Iterable[FeedbackFacts], offset_s: int) -> Counter[Key]:
+    """Counters for stored feedback."""
     counts: Counter[Key] = Counter()
     for message_ts, action, suggestion_id, distance, drift_ppm in rows:
         day = day_of(message_ts, offset_s)
@@ -138,13 +157,13 @@ def feedback_counters(rows: Iterable[tuple], offset_s: int) -> Counter[Key]:
         if distance is not None:
             counts[day, "edits", suggestion_id] += 1
             counts[day, "edit_distance", suggestion_id] += distance
-            counts[day, "edit_drift", suggestion_id] += drift_ppm
+            counts[day, "edit_drift", suggestion_id] += drift_ppm or 0
     return counts
 
 
 # ---- schema and upkeep ---------------------------------------------------------------------------
 
-def summary_schema(store: SqlLogStore) -> list[str]:
+def summary_schema(store: LogStore) -> list[str]:
     s, meta = store.t("qa_daily"), store.t("qa_meta")
     rowid = " WITHOUT ROWID" if _sqlite(store) else ""
     return [
@@ -155,39 +174,39 @@ def summary_schema(store: SqlLogStore) -> list[str]:
     ]
 
 
-def add(store: SqlLogStore, cur: object, counts: Counter[Key]) -> None:
+def add(store: LogStore, cur: Any, counts: Counter[Key]) -> None:
     """Add ``counts`` to the counters, inside the caller's transaction. Sorted, so concurrent
     writers (PostgreSQL, several services) take row locks in one order and cannot deadlock."""
     if not counts:
         return
     s = store.t("qa_daily")
-    cur.executemany(store.sql(f"INSERT INTO {s} (day, metric, key, n) VALUES (?, ?, ?, ?) "  # type: ignore[attr-defined]
+    cur.executemany(store.sql(f"INSERT INTO {s} (day, metric, key, n) VALUES (?, ?, ?, ?) "
                               f"ON CONFLICT (day, metric, key) DO UPDATE SET n = {s}.n + excluded.n"),
                     [(*key, n) for key, n in sorted(counts.items())])
 
 
-def day_offset(store: SqlLogStore, cur: object) -> int:
+def day_offset(store: LogStore, cur: Any) -> int:
     """The summaries' day offset, read in the caller's transaction. On PostgreSQL the counter
     table is locked (row-exclusive, as an upsert would) first: a rebuild holds it exclusively,
     so a writer waits for it and then sees the offset the rebuild wrote."""
     if not _sqlite(store):
-        cur.execute(f"LOCK TABLE {store.t('qa_daily')} IN ROW EXCLUSIVE MODE")  # type: ignore[attr-defined]
+        cur.execute(f"LOCK TABLE {store.t('qa_daily')} IN ROW EXCLUSIVE MODE")
     found = _meta(store, cur)
     return int(found.get("day_offset_s", DEFAULT_DAY_OFFSET_S))
 
 
-def state(store: SqlLogStore) -> tuple[bool, int]:
+def state(store: LogStore) -> tuple[bool, int]:
     """(summaries built and current, their day offset)."""
-    with store._cursor() as cur:
+    with store.cursor() as cur:
         found = _meta(store, cur)
     return (found.get("version") == VERSION,
             int(found.get("day_offset_s", DEFAULT_DAY_OFFSET_S)))
 
 
-def upgrade(store: SqlLogStore) -> None:
+def upgrade(store: LogStore) -> None:
     """Bring an older store up to date (feedback columns, indexes); rebuild stale summaries."""
     f = store.t("feedback")
-    with store._cursor() as cur:
+    with store.cursor() as cur:
         cur.execute(f"SELECT * FROM {f} WHERE 1 = 0")
         columns = {d[0] for d in cur.description}
         exists = "" if _sqlite(store) else "IF NOT EXISTS "  # two services upgrading at once
@@ -202,11 +221,11 @@ def upgrade(store: SqlLogStore) -> None:
         rebuild(store, offset)
 
 
-def rebuild(store: SqlLogStore, offset_s: int | None = None) -> int:
+def rebuild(store: LogStore, offset_s: int | None = None) -> int:
     """Recount every summary from the raw rows in one transaction (writers wait for it); returns
     the number of counters. ``offset_s`` changes the day offset (default: keep the current one)."""
     s, m, f = store.t("qa_daily"), store.t("messages"), store.t("feedback")
-    with store._cursor() as cur:
+    with store.cursor() as cur:
         # Take the write lock before reading: SQLite's first write does, PostgreSQL's LOCK does.
         if not _sqlite(store):
             cur.execute(f"LOCK TABLE {s} IN EXCLUSIVE MODE")
@@ -216,12 +235,13 @@ def rebuild(store: SqlLogStore, offset_s: int | None = None) -> int:
         _resolve_old_feedback(store, cur)
         _measure_old_edits(store, cur)
         counts = Counter[Key]()
-        columns = "id, ts, top_id, top_score, latency_ms, risk_types"
+        # Columns named after the facts' fields, so the SELECT and the tuples cannot disagree.
+        columns = ", ".join(("id", *MessageFacts._fields))
         for chunk in _chunks(store, cur, f"SELECT {columns} FROM {m}"):
-            counts.update(message_counters((r[1:] for r in chunk), offset))
-        columns = "id, message_ts, action, suggestion_id, edit_distance, edit_drift_ppm"
+            counts.update(message_counters((MessageFacts(*r[1:]) for r in chunk), offset))
+        columns = ", ".join(("id", *FeedbackFacts._fields))
         for chunk in _chunks(store, cur, f"SELECT {columns} FROM {f}"):
-            counts.update(feedback_counters((r[1:] for r in chunk), offset))
+            counts.update(feedback_counters((FeedbackFacts(*r[1:]) for r in chunk), offset))
         add(store, cur, counts)
         for name, value in (("version", VERSION), ("day_offset_s", str(offset))):
             cur.execute(store.sql(f"INSERT INTO {store.t('qa_meta')} (name, value) VALUES (?, ?) "
@@ -230,20 +250,20 @@ def rebuild(store: SqlLogStore, offset_s: int | None = None) -> int:
     return len(counts)
 
 
-def read(store: SqlLogStore, first_day: int, end_day: int) -> list[tuple[int, str, str, int]]:
+def read(store: LogStore, first_day: int, end_day: int) -> list[tuple[int, str, str, int]]:
     """Every counter of days [first_day, end_day)."""
     return _read(store, "SELECT day, metric, key, n FROM {} WHERE day >= ? AND day < ?",
                  [first_day, end_day])
 
 
-def read_days(store: SqlLogStore, first_day: int, end_day: int) -> list[tuple[int, str, str, int]]:
+def read_days(store: LogStore, first_day: int, end_day: int) -> list[tuple[int, str, str, int]]:
     """The per-day series' counters (DAILY_METRICS) of days [first_day, end_day)."""
     return _read(store, f"SELECT day, metric, key, n FROM {{}} WHERE day >= ? AND day < ? "
                         f"AND metric IN ({', '.join('?' * len(DAILY_METRICS))})",
                  [first_day, end_day, *DAILY_METRICS])
 
 
-def read_totals(store: SqlLogStore, first_day: int, end_day: int) -> list[tuple[int, str, str, int]]:
+def read_totals(store: LogStore, first_day: int, end_day: int) -> list[tuple[int, str, str, int]]:
     """The per-entry counters summed over days [first_day, end_day) (day is returned as 0): the
     database adds up a month of them, Python sees one row per entry and metric."""
     return _read(store, f"SELECT 0, metric, key, SUM(n) FROM {{}} WHERE day >= ? AND day < ? "
@@ -251,22 +271,22 @@ def read_totals(store: SqlLogStore, first_day: int, end_day: int) -> list[tuple[
                  [first_day, end_day, *DAILY_METRICS])
 
 
-def _read(store: SqlLogStore, sql: str, params: list) -> list[tuple[int, str, str, int]]:
-    with store._cursor() as cur:
+def _read(store: LogStore, sql: str, params: list) -> list[tuple[int, str, str, int]]:
+    with store.cursor() as cur:
         cur.execute(store.sql(sql.format(store.t("qa_daily"))), params)
         return [(int(r[0]), r[1], r[2], int(r[3])) for r in cur.fetchall()]
 
 
-def _resolve_old_feedback(store: SqlLogStore, cur: object) -> None:
+def _resolve_old_feedback(store: LogStore, cur: Any) -> None:
     """Feedback stored before summaries existed: attach it to the newest message with its id."""
     f, m = store.t("feedback"), store.t("messages")
-    cur.execute(f"UPDATE {f} SET message_pk = (SELECT id FROM {m} WHERE {m}.message_id = {f}.message_id "  # type: ignore[attr-defined]
+    cur.execute(f"UPDATE {f} SET message_pk = (SELECT id FROM {m} WHERE {m}.message_id = {f}.message_id "
                 f"ORDER BY ts DESC, id DESC LIMIT 1) WHERE message_ts IS NULL")
-    cur.execute(f"UPDATE {f} SET message_ts = COALESCE((SELECT ts FROM {m} WHERE {m}.id = {f}.message_pk), "  # type: ignore[attr-defined]
+    cur.execute(f"UPDATE {f} SET message_ts = COALESCE((SELECT ts FROM {m} WHERE {m}.id = {f}.message_pk), "
                 f"{f}.ts) WHERE message_ts IS NULL")
 
 
-def _measure_old_edits(store: SqlLogStore, cur: object) -> None:
+def _measure_old_edits(store: LogStore, cur: Any) -> None:
     """Edits stored before they were measured on write (or whose shown reply was not found)."""
     f, m = store.t("feedback"), store.t("messages")
     select = (f"SELECT f.id, f.suggestion_id, f.final_text, m.suggestions FROM {f} f "
@@ -279,29 +299,29 @@ def _measure_old_edits(store: SqlLogStore, cur: object) -> None:
             if reply is not None:
                 measured.append((*measure_edit(reply, final_text), pk))
     if measured:
-        cur.executemany(store.sql(f"UPDATE {f} SET edit_distance = ?, edit_drift_ppm = ? "  # type: ignore[attr-defined]
+        cur.executemany(store.sql(f"UPDATE {f} SET edit_distance = ?, edit_drift_ppm = ? "
                                   "WHERE id = ?"), measured)
 
 
-def _chunks(store: SqlLogStore, cur: object, select: str, key: str = "id",
+def _chunks(store: LogStore, cur: Any, select: str, key: str = "id",
             where: str = "") -> Iterable[list[tuple]]:
     """``select`` (whose first column is ``key``, the id) in id order, a chunk at a time, so
     memory stays bounded; ``where`` narrows it."""
     after = -1
     condition = f"{where} AND {key} > ?" if where else f"{key} > ?"
     while True:
-        cur.execute(store.sql(f"{select} WHERE {condition} ORDER BY {key} LIMIT {_CHUNK}"), [after])  # type: ignore[attr-defined]
-        rows = cur.fetchall()  # type: ignore[attr-defined]
+        cur.execute(store.sql(f"{select} WHERE {condition} ORDER BY {key} LIMIT {_CHUNK}"), [after])
+        rows = cur.fetchall()
         if not rows:
             return
         yield rows
         after = rows[-1][0]
 
 
-def _meta(store: SqlLogStore, cur: object) -> dict[str, str]:
-    cur.execute(f"SELECT name, value FROM {store.t('qa_meta')}")  # type: ignore[attr-defined]
-    return {r[0]: r[1] for r in cur.fetchall()}  # type: ignore[attr-defined]
+def _meta(store: LogStore, cur: Any) -> dict[str, str]:
+    cur.execute(f"SELECT name, value FROM {store.t('qa_meta')}")
+    return {r[0]: r[1] for r in cur.fetchall()}
 
 
-def _sqlite(store: SqlLogStore) -> bool:
+def _sqlite(store: LogStore) -> bool:
     return store.url.startswith("sqlite")

@@ -6,14 +6,13 @@ Only what the log holds is written, and the log holds masked text only.
 from __future__ import annotations
 
 import csv
-import io
 import json
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, TextIO
 
 from assist.logstore import review
-from assist.logstore.base import MessageQuery, SqlLogStore
+from assist.logstore.base import LogStore, MessageQuery
 
 Format = Literal["csv", "jsonl"]
 CSV_COLUMNS = ("id", "time", "conversation_id", "message_id", "agent", "text", "top_id", "top_score",
@@ -22,7 +21,7 @@ CSV_COLUMNS = ("id", "time", "conversation_id", "message_id", "agent", "text", "
                "label_author")
 
 
-def export_records(store: SqlLogStore, query: MessageQuery, page: int = 1000) -> Iterator[dict[str, Any]]:
+def export_records(store: LogStore, query: MessageQuery, page: int = 1000) -> Iterator[dict[str, Any]]:
     """Every matching message with its feedback and labels."""
     query = query.model_copy(update={"limit": page})
     while True:
@@ -35,7 +34,7 @@ def export_records(store: SqlLogStore, query: MessageQuery, page: int = 1000) ->
         query = query.model_copy(update={"before": (rows[-1].ts, rows[-1].id)})
 
 
-def write_export(records: Iterator[dict[str, Any]], fmt: Format, out: io.TextIOBase) -> int:
+def write_export(records: Iterator[dict[str, Any]], fmt: Format, out: TextIO) -> int:
     """Write ``records``; returns how many."""
     count = 0
     if fmt == "jsonl":

@@ -10,7 +10,7 @@ the feedback is written.
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Literal
@@ -18,11 +18,12 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from assist.core.knowledge import Entry
+from assist.core.vocabulary import CONFIDENT_SCORE, FEEDBACK_ACTIONS
 from assist.logstore import review, summaries
-from assist.logstore.base import SqlLogStore
+from assist.logstore.base import LogStore
 from assist.qa.tally import Tally, from_raw, from_summaries
 
-ACTIONS = ("accepted", "edited", "dismissed")
+ACTIONS = FEEDBACK_ACTIONS
 
 
 class DayStats(BaseModel):
@@ -106,8 +107,8 @@ def day_range(since: float, until: float, tz_offset_s: int) -> tuple[int, int]:
     return (math.floor((since + tz_offset_s) / review.DAY), math.ceil((until + tz_offset_s) / review.DAY))
 
 
-def compute_metrics(store: SqlLogStore, since: float, until: float, entries: Sequence[Entry],
-                    threshold: float = 0.6, tz_offset_s: int | None = None, top: int = 15,
+def compute_metrics(store: LogStore, since: float, until: float, entries: Sequence[Entry],
+                    threshold: float = CONFIDENT_SCORE, tz_offset_s: int | None = None, top: int = 15,
                     source: Literal["auto", "summaries", "raw"] = "auto") -> Metrics:
     """All QA metrics for the whole local days that [since, until) touches. ``entries`` is the
     live knowledge (titles, the never-used list); ``tz_offset_s`` defaults to the counters' day
@@ -139,7 +140,8 @@ def _day_series(tally: Tally) -> tuple[list[DayStats], DayStats]:
     days: list[DayStats] = []
     overall: dict[float, int] = defaultdict(int)
     for day in sorted(tally.days):
-        counts, histogram = tally.days[day], tally.latency.get(day, {})
+        counts = tally.days[day]
+        histogram: Counter[float] = tally.latency.get(day, Counter())
         stats = DayStats(day=_date(day), messages=counts["messages"], suggested=counts["suggested"],
                          confident=counts["confident"], **{a: counts[a] for a in ACTIONS})
         stats.latency_p50, stats.latency_p99 = percentile(histogram, 0.5), percentile(histogram, 0.99)
@@ -173,7 +175,8 @@ def _entry_use(tally: Tally, entries: Sequence[Entry], top: int) -> tuple[list[E
     known = {e.id: e for e in entries}
     use: list[EntryUse] = []
     for entry_id in {*tally.shown, *tally.picked}:
-        entry, picked = known.get(entry_id), tally.picked.get(entry_id, {})
+        entry = known.get(entry_id)
+        picked: Counter[str] = tally.picked.get(entry_id, Counter())
         use.append(EntryUse(id=entry_id, title=entry.display_title if entry else "",
                             category=entry.category if entry else "", shown=tally.shown[entry_id],
                             **{a: picked.get(a, 0) for a in ACTIONS}))

@@ -13,7 +13,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from assist.logstore import review, summaries
-from assist.logstore.base import SqlLogStore
+from assist.logstore.base import LogStore
 
 
 @dataclass
@@ -31,7 +31,7 @@ class Tally:
     edit_drift: Counter[str] = field(default_factory=Counter)
 
 
-def from_summaries(store: SqlLogStore, first_day: int, end_day: int, threshold_k: int) -> Tally:
+def from_summaries(store: LogStore, first_day: int, end_day: int, threshold_k: int) -> Tally:
     """Days [first_day, end_day) from the counters; ``threshold_k``: confident is score >= k/100."""
     tally = Tally()
     for day, metric, key, n in (*summaries.read_days(store, first_day, end_day),
@@ -55,7 +55,7 @@ def from_summaries(store: SqlLogStore, first_day: int, end_day: int, threshold_k
     return tally
 
 
-def from_raw(store: SqlLogStore, since: float, until: float, threshold: float, tz_offset_s: int) -> Tally:
+def from_raw(store: LogStore, since: float, until: float, threshold: float, tz_offset_s: int) -> Tally:
     """[since, until) from the raw rows."""
     tally = Tally()
     for day, bucket, total, suggested, confident in review.daily_messages(store, since, until, threshold,

@@ -8,13 +8,21 @@ from __future__ import annotations
 
 import logging
 import re
+from urllib.parse import unquote
 
-_TOKEN = re.compile(r"((?:^|[?&])token=)[^&\s\"]+")
+_PARAM = re.compile(r"((?:^|[?&;])([^=&;?\s\"]+)=)([^&;\s\"]+)")
 LOGGERS = ("uvicorn.access", "uvicorn.error")
 
 
+def _hide(match: re.Match[str]) -> str:
+    # By the decoded name: only the literal "token" authenticates, but "%74oken=" or "TOKEN="
+    # may still carry a secret that was sent by mistake.
+    name = unquote(match.group(2)).lower()
+    return f"{match.group(1)}***" if name in ("token", "access_token") else match.group(0)
+
+
 def redact(text: str) -> str:
-    return _TOKEN.sub(r"\1***", text)
+    return _PARAM.sub(_hide, text)
 
 
 class TokenRedactingFilter(logging.Filter):

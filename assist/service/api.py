@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from assist.service.batcher import Busy
 from assist.service.deps import Admin, Agent, Reader, services_of
 from assist.service.ingest import Refused, check_message, record_feedback, suggest_message
 from assist.service.protocol import (
@@ -40,20 +41,25 @@ async def suggest(body: SuggestRequest, request: Request,
     except Refused as exc:
         return refused(exc)
     ingest = body.conversation_id if body.message_id else None
-    frame = await suggest_message(services, principal, body.text, body.attachments, ingest,
-                                  body.message_id if ingest else None, started)
+    try:
+        frame, logged = await suggest_message(services, principal, body.text, body.attachments,
+                                              ingest, body.message_id if ingest else None, started)
+    except Busy as exc:
+        return JSONResponse({"detail": str(exc), "code": "busy"}, status_code=429,
+                            headers={"Retry-After": "1"})
     return SuggestResponse(scripts=frame.scripts, policies=frame.policies, risks=frame.risks,
-                           index_version=frame.index_version, latency_ms=frame.latency_ms)
+                           index_version=frame.index_version, latency_ms=frame.latency_ms,
+                           logged=logged)
 
 
 @router.post("/api/feedback", response_model=Ack)
 async def feedback(body: FeedbackRequest, request: Request,
                    principal: Agent) -> Any:
     try:
-        record_feedback(services_of(request), principal, body)
+        logged = record_feedback(services_of(request), principal, body)
     except Refused as exc:
         return refused(exc)
-    return Ack(message_id=body.message_id)
+    return Ack(message_id=body.message_id, logged=logged)
 
 
 @router.get("/healthz")
@@ -82,9 +88,11 @@ async def stats(request: Request, _: Admin) -> dict[str, Any]:
     """Counters for operators and the load benchmark."""
     s = services_of(request)
     return {"pid": os.getpid(), "connections": len(s.hub.connections), "batches": s.batcher.batches,
-            "messages": s.batcher.messages, "result_cache_hits": s.batcher.results.hits,
+            "messages": s.batcher.messages, "queued": s.batcher.queued,
+            "result_cache_hits": s.batcher.results.hits,
             "cache_hits": s.embedder.hits,
             "cache_misses": s.embedder.misses, "log_written": s.writer.written,
             "log_pending": s.writer.pending, "log_dropped": s.writer.dropped,
+            "log_rejected": s.writer.rejected, "log_unlogged": s.writer.unlogged,
             "uptime_s": round(time.time() - s.started_at, 1),
             **({"cluster": s.cluster.health()} if s.cluster is not None else {})}

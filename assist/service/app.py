@@ -16,12 +16,15 @@ from fastapi import FastAPI
 from assist.core.engine import Engine, open_or_build
 from assist.core.settings import Settings
 from assist.logstore import LogWriter, open_log_store
-from assist.service import access_log, api, qa_routes, static, ws
+from assist.logstore.spool import Spool, default_dirs
+from assist.service import access_log, api, docs, qa_routes, static, ws
 from assist.service.auth import TokenStore, build_tokens
 from assist.service.batcher import Batcher, CachingEmbedder
 from assist.service.bus import Bus
 from assist.service.cluster import Cluster
 from assist.service.hub import Hub
+from assist.service.limits import Quotas
+from assist.service.middleware import EdgeMiddleware
 from assist.service.reindex import Reindexer
 from assist.service.services import Services
 
@@ -38,19 +41,25 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Services]]:
-        base = engine or await asyncio.to_thread(open_or_build, settings)
+        base = engine if engine is not None else await asyncio.to_thread(open_or_build, settings)
         cached = CachingEmbedder(base.retriever.embedder, settings.cache_size)
         live = Engine(base.index, cached, base.risk_detector, base.retriever.config)
         store = await asyncio.to_thread(open_log_store, settings.log_store, settings.data, log_prefix)
+        spool = Spool(default_dirs(settings.log_spool_dir, settings.data), f"{store.url}|{log_prefix}",
+                      int(settings.log_spool_max_mb * 2**20))
+        writer = LogWriter(store, spool=spool, max_held=settings.log_max_held)
         services: Services
         batcher = Batcher(lambda: services.engine, settings.batch_wait_ms, settings.batch_max,
-                          settings.result_cache_size)
+                          settings.result_cache_size, tenant_queue=settings.token_queue,
+                          tenant_share=settings.batch_max_per_token)
         services = Services(
             settings=settings, engine=live, embedder=cached, batcher=batcher,
-            hub=Hub(settings.heartbeat_s), store=store, writer=LogWriter(store), tokens=tokens,
+            hub=Hub(settings.heartbeat_s), store=store, writer=writer, tokens=tokens,
             reindexer=Reindexer(settings.knowledge, settings.index, cached, base.retriever.embedder,
                                 base.retriever.config, lambda e: services.swap_engine(e),
-                                settings.risk))
+                                settings.risk),
+            quotas=Quotas(settings))
+        app.state.services = services  # for the server's shutdown (websockets close with 1001)
         batcher.start()
         services.hub.start()
         if settings.redis:
@@ -70,14 +79,16 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
                 await services.cluster.stop()
             await services.hub.stop()
             await asyncio.to_thread(services.writer.close)
-            log.info("stopped; %d log records written, %d dropped", services.writer.written,
-                     services.writer.dropped)
+            log.info("stopped; %d log records written, %d rejected, %d not logged, %d spooled",
+                     writer.written, writer.rejected, writer.unlogged, writer.health()["spooled"])
 
-    app = FastAPI(title="shop-assist", version="1", lifespan=lifespan,
+    app = FastAPI(title="shop-assist", version="1", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Reply suggestions and scam warnings for e-commerce customer service. "
                               "The websocket protocol is documented in docs/protocol.md.")
     app.include_router(api.router)
     app.include_router(ws.router)
     app.include_router(qa_routes.router)
     static.mount(app, settings)
+    docs.mount(app)
+    app.add_middleware(EdgeMiddleware, settings=settings)
     return app

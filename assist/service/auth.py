@@ -17,7 +17,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import get_args
-from urllib.parse import urlsplit
+from urllib.parse import unquote
 
 from assist.service.protocol import Role
 
@@ -118,10 +118,40 @@ def bearer(authorization: str | None) -> str | None:
     return None
 
 
-def origin_allowed(origin: str | None, host: str | None, patterns: list[str]) -> bool:
+def query_token(query_string: bytes) -> str | None:
+    """The value of the literal ``token`` query parameter (``%74oken=`` and the like are not it:
+    a name that only decodes to ``token`` is a way around log redaction, not a way in)."""
+    for part in query_string.split(b"&"):
+        name, sep, value = part.partition(b"=")
+        if sep and name == b"token":
+            return unquote(value.decode("latin-1").replace("+", " ")) or None
+    return None
+
+
+def own_origins(server: tuple[str, int] | None, public_origin: str = "") -> set[str]:
+    """The Origins a browser shows for pages of this service: the configured public origin, and
+    the address the connection actually reached (its local socket address, never the Host header,
+    which the client writes)."""
+    origins = {public_origin.rstrip("/").lower()} if public_origin else set()
+    if server is None:
+        return origins
+    host, port = server
+    names = {host}
+    if host in ("127.0.0.1", "::1"):
+        names |= {"localhost", "127.0.0.1", "::1"}
+    for name in names:
+        shown = f"[{name}]" if ":" in name else name
+        for scheme, default in (("http", 80), ("https", 443)):
+            origins.add(f"{scheme}://{shown}:{port}")
+            if port == default:
+                origins.add(f"{scheme}://{shown}")
+    return origins
+
+
+def origin_allowed(origin: str | None, own: set[str], patterns: list[str]) -> bool:
     """Non-browser clients send no Origin and pass; a browser must be same-origin or listed."""
     if origin is None:
         return True
-    if host and urlsplit(origin).netloc == host:
+    if origin.rstrip("/").lower() in own:
         return True
     return any(fnmatch.fnmatchcase(origin, pattern) for pattern in patterns)

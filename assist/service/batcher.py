@@ -8,6 +8,11 @@ both at light load (no wait at all) and at 200 connections (benchmarks/load.py).
 
 Each batch reads the engine reference once, when it starts: a hot re-index swaps the reference
 and batches already running finish on the engine they started with.
+
+Fairness: messages queue per tenant (the token that sent them) and batches are filled
+round-robin across tenants, at most ``tenant_share`` messages of one tenant per batch, and a
+tenant with ``tenant_queue`` messages waiting gets ``Busy`` for the next one. So a token that
+floods from many sockets waits behind its own backlog, not in front of everyone else's.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -102,6 +107,10 @@ class ResultCache:
             self._results.popitem(last=False)
 
 
+class Busy(Exception):
+    """The tenant already has its share of messages waiting; retry later."""
+
+
 @dataclass
 class _Pending:
     message: Message
@@ -117,7 +126,8 @@ class Batcher:
     """
 
     def __init__(self, engine: Callable[[], Engine], wait_ms: float = 0.0, max_batch: int = 64,
-                 cache_size: int = 4096) -> None:
+                 cache_size: int = 4096, tenant_queue: int = 1 << 30,
+                 tenant_share: int | None = None) -> None:
         self._engine = engine
         self.wait = wait_ms / 1000
         self.max_batch = max_batch
@@ -127,7 +137,11 @@ class Batcher:
         # One worker: the embedder serialises calls anyway, and one batch at a time keeps
         # batches large under load.
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed")
-        self._queue: list[_Pending] = []
+        self.tenant_queue = tenant_queue
+        self.tenant_share = max(1, min(tenant_share or max_batch, max_batch))
+        # Per tenant, in round-robin order: the tenant served last moves to the end.
+        self._queues: OrderedDict[str, deque[_Pending]] = OrderedDict()
+        self._queued = 0
         self._in_flight: dict[str, int] = {}  # per conversation: queued or computing
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -144,7 +158,8 @@ class Batcher:
             await self._task
         self._executor.shutdown(wait=True)
 
-    async def suggest(self, message: Message, key: str | None = None) -> tuple[SuggestResult, str]:
+    async def suggest(self, message: Message, key: str | None = None,
+                      tenant: str = "") -> tuple[SuggestResult, str]:
         if key is None or not self._in_flight.get(key):
             engine = self._engine()
             result = self.results.get(engine.version, message)
@@ -152,8 +167,14 @@ class Batcher:
                 return result, engine.version
         if self._stopping and (self._task is None or self._task.done()):
             raise RuntimeError("the batcher has stopped")
+        queue = self._queues.get(tenant)
+        if queue is not None and len(queue) >= self.tenant_queue:
+            raise Busy(f"{len(queue)} messages of this token are already waiting; retry shortly")
         future: asyncio.Future[tuple[SuggestResult, str]] = asyncio.get_running_loop().create_future()
-        self._queue.append(_Pending(message, future))
+        if queue is None:
+            queue = self._queues[tenant] = deque()
+        queue.append(_Pending(message, future))
+        self._queued += 1
         self._wakeup.set()
         if key is None:
             return await future
@@ -171,17 +192,37 @@ class Batcher:
     async def _run(self) -> None:
         backlog = False  # messages arrived while the last batch ran: they have waited already
         while True:
-            if not self._queue:
+            if not self._queued:
                 if self._stopping:
                     return
                 self._wakeup.clear()
                 await self._wakeup.wait()
                 continue
-            if self.wait and not backlog and len(self._queue) < self.max_batch:
+            if self.wait and not backlog and self._queued < self.max_batch:
                 await asyncio.sleep(self.wait)
-            batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch:]
-            await self._answer(batch)
-            backlog = bool(self._queue)
+            await self._answer(self._take())
+            backlog = bool(self._queued)
+
+    @property
+    def queued(self) -> int:
+        return self._queued
+
+    def _take(self) -> list[_Pending]:
+        """The next batch: one message per tenant in turn, at most ``tenant_share`` each."""
+        batch: list[_Pending] = []
+        taken: dict[str, int] = {}
+        while len(batch) < self.max_batch and self._queues:
+            tenant, queue = next(iter(self._queues.items()))
+            if taken.get(tenant, 0) >= self.tenant_share:  # every tenant left had its share
+                break
+            batch.append(queue.popleft())
+            taken[tenant] = taken.get(tenant, 0) + 1
+            if queue:
+                self._queues.move_to_end(tenant)
+            else:
+                del self._queues[tenant]
+        self._queued -= len(batch)
+        return batch
 
     async def _answer(self, batch: list[_Pending]) -> None:
         engine = self._engine()  # read once: this batch finishes on this engine

@@ -55,7 +55,7 @@ class Bus:
         self.index_key = f"{prefix}:index:current"
         self.lock_name = f"{prefix}:reindex-lock"
         # Set by the cluster before start(): what to do with another process's frame / version.
-        self.on_frame: Callable[[str, str], None] = lambda conversation_id, text: None
+        self.on_frame: Callable[[str, str], object] = lambda conversation_id, text: None
         self.on_index: Callable[[str], Awaitable[None]] | None = None
         self.on_connect: Callable[[], Awaitable[None]] | None = None
         self.up = False

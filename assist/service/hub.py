@@ -11,38 +11,20 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketState
 
+from assist.core.vocabulary import CLOSE_GOING_AWAY, CLOSE_INTERNAL, CLOSE_TIMEOUT
 from assist.service.auth import Principal
+from assist.service.limits import TokenBucket
 from assist.service.protocol import ServerPing
 
 log = logging.getLogger(__name__)
 
-CLOSE_POLICY = 1008  # flood that persists after rate_limited errors
-CLOSE_TIMEOUT = 4408  # silent (dead) or too slow to read its frames
 MAX_SUBSCRIPTIONS = 1000
 CLOSE_WAIT_S = 2.0
 HOLD_S = 2.0  # longest a subscriber's frames wait for Redis to confirm a subscription
-
-
-class TokenBucket:
-    """``rate`` frames per second on average, bursts up to ``burst``."""
-
-    def __init__(self, rate: float, burst: int) -> None:
-        self.rate = rate
-        self.burst = float(burst)
-        self.tokens = float(burst)
-        self.updated = time.monotonic()
-
-    def allow(self) -> bool:
-        now = time.monotonic()
-        self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
-        self.updated = now
-        if self.tokens >= 1:
-            self.tokens -= 1
-            return True
-        return False
 
 
 class Connection:
@@ -55,8 +37,9 @@ class Connection:
         self.refused = 0  # frames refused in a row by the rate limit
         self.last_seen = time.monotonic()
         self.closed = False
+        self.must_abort = False  # dropped as dead or slow: the socket is aborted, not closed
         # Frames, and futures the writer waits for before the frames after them (see hold).
-        self._outbox: asyncio.Queue[str | asyncio.Future[None]] = asyncio.Queue(maxsize=send_queue)
+        self._outbox: asyncio.Queue[str | asyncio.Future[Any]] = asyncio.Queue(maxsize=send_queue)
         self._writer = asyncio.get_running_loop().create_task(self._write_loop())
         self._closing: asyncio.Task[None] | None = None
         self.on_close: Callable[[Connection], None] | None = None  # set by the hub
@@ -71,7 +54,7 @@ class Connection:
             log.warning("closing %s: it is not reading its frames", self.principal.agent)
             self.close(CLOSE_TIMEOUT, "too slow")
 
-    def hold(self, until: asyncio.Future[None]) -> None:
+    def hold(self, until: asyncio.Future[Any]) -> None:
         """Send nothing queued after this until ``until`` is done (at most HOLD_S)."""
         if not self.closed:
             try:
@@ -89,12 +72,13 @@ class Connection:
                     continue
                 await self.websocket.send_text(text)
         except Exception:  # the peer went away mid-send; the reader notices and returns
-            self.close(1011, "send failed")
+            self.close(CLOSE_INTERNAL, "send failed")
 
     def close(self, code: int, reason: str = "") -> None:
         if self.closed:
             return
         self.closed = True
+        self.must_abort = code == CLOSE_TIMEOUT
         self._writer.cancel()
         if self.on_close is not None:  # leave the hub now, not when the peer finally answers
             self.on_close(self)
@@ -109,9 +93,13 @@ class Connection:
     async def _close(self, code: int, reason: str) -> None:
         # Bounded: a client that does not read cannot take the close frame either, and its
         # handler must still finish (uvicorn then closes the transport).
-        with contextlib.suppress(Exception):
+        try:
             if self.websocket.application_state == WebSocketState.CONNECTED:
                 await asyncio.wait_for(self.websocket.close(code, reason), CLOSE_WAIT_S)
+        except TimeoutError:
+            self.must_abort = True
+        except Exception:  # the peer is gone already
+            pass
 
     async def drain(self, timeout: float = 2.0) -> None:
         """Give queued frames a moment to go out (clean shutdown)."""
@@ -142,7 +130,7 @@ class Hub:
             await asyncio.gather(self._task, return_exceptions=True)
         await asyncio.gather(*(c.drain() for c in self.connections))
         for connection in list(self.connections):
-            connection.close(1001, "server shutting down")
+            connection.close(CLOSE_GOING_AWAY, "server shutting down")
 
     def add(self, connection: Connection) -> None:
         self.connections.add(connection)

@@ -47,19 +47,22 @@ def check_message(services: Services, text: str, attachments: Sequence[Attachmen
 async def suggest_message(services: Services, principal: Principal, text: str,
                           attachments: list[Attachment], conversation_id: str | None,
                           message_id: str | None, started: float,
-                          sender: Connection | None = None) -> Suggestions:
-    """Suggestions for one message; with ids it is also fanned out and logged."""
-    result, version = await services.batcher.suggest(Message(text, attachments), conversation_id)
+                          sender: Connection | None = None) -> tuple[Suggestions, bool | None]:
+    """Suggestions for one message; with ids it is also fanned out and logged. The flag: None
+    when not logged by design (no ids), False when the log could not keep it (Ack.logged)."""
+    result, version = await services.batcher.suggest(Message(text, attachments), conversation_id,
+                                                     tenant=principal.agent)
     frame = Suggestions(message_id=message_id or "", conversation_id=conversation_id or "",
                         scripts=result.scripts, policies=result.policies, risks=result.risks,
                         index_version=version,
                         latency_ms=round((time.perf_counter() - started) * 1000, 2), text=text)
+    logged: bool | None = None
     stored: asyncio.Future[bool] | None = None
     if conversation_id and message_id:
         services.hub.publish(conversation_id, frame.model_dump_json(), sender)
         if services.settings.acks_after_write:
             stored = _stored_future()
-        services.writer.put(MessageRecord(
+        logged = services.writer.put(MessageRecord(
             ts=time.time(), conversation_id=conversation_id, message_id=message_id,
             agent=principal.agent, text=text,
             attachments=[a.model_dump(exclude={"head_b64"}) for a in attachments],
@@ -67,9 +70,9 @@ async def suggest_message(services: Services, principal: Principal, text: str,
             policies=[p.model_dump() for p in result.policies],
             risks=[r.model_dump() for r in result.risks], latency_ms=frame.latency_ms,
             index_version=version), None if stored is None else _settler(stored))
-    if stored is not None and not await stored:
+    if stored is not None and logged and not await stored:
         raise NotStored(f"message {message_id} could not be written to the log store")
-    return frame
+    return frame, logged
 
 
 class NotStored(Exception):
@@ -85,13 +88,18 @@ def _settler(future: asyncio.Future[bool]) -> Callable[[bool], None]:
     loop = future.get_loop()
 
     def settle(stored: bool) -> None:
-        loop.call_soon_threadsafe(lambda: future.done() or future.set_result(stored))
+        def resolve() -> None:
+            if not future.done():
+                future.set_result(stored)
+
+        loop.call_soon_threadsafe(resolve)
 
     return settle
 
 
-def record_feedback(services: Services, principal: Principal, frame: Feedback | FeedbackRequest) -> None:
+def record_feedback(services: Services, principal: Principal, frame: Feedback | FeedbackRequest) -> bool:
+    """Queue the feedback for the log; False when the log cannot keep it (see Ack.logged)."""
     check_text(frame.final_text, services.settings.max_text_bytes, "final_text")
-    services.writer.put(FeedbackRecord(ts=time.time(), message_id=frame.message_id,
+    return services.writer.put(FeedbackRecord(ts=time.time(), message_id=frame.message_id,
                                        suggestion_id=frame.suggestion_id, action=frame.action,
                                        agent=principal.agent, final_text=frame.final_text))

@@ -7,20 +7,24 @@ then the ``type`` field (``unknown_type``), then the fields of that type (``bad_
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from assist.core.models import Attachment, PolicySnippet, Risk, ScriptSuggestion
+from assist.core.vocabulary import FeedbackAction
 
 PROTOCOL_VERSION = 1
 Role = Literal["agent", "admin", "qa"]
-Action = Literal["accepted", "edited", "dismissed"]
+Action = FeedbackAction
 ErrorCode = Literal["bad_json", "bad_frame", "unknown_type", "too_large", "too_many_attachments",
-                    "binary_not_supported", "rate_limited", "forbidden", "not_found", "internal"]
+                    "binary_not_supported", "rate_limited", "busy", "forbidden", "not_found",
+                    "internal"]
 
 # Identifiers from chat platforms: bounded so a client cannot make us store megabytes of keys.
 Ident = Field(min_length=1, max_length=128)
+ConversationIds = Annotated[list[Annotated[str, Field(min_length=1, max_length=128)]],
+                           Field(min_length=1, max_length=1000)]
 
 
 class Frame(BaseModel):
@@ -34,12 +38,12 @@ class Frame(BaseModel):
 
 class Subscribe(Frame):
     type: Literal["subscribe"]
-    conversation_ids: list[str] = Field(min_length=1, max_length=1000)
+    conversation_ids: ConversationIds
 
 
 class Unsubscribe(Frame):
     type: Literal["unsubscribe"]
-    conversation_ids: list[str] = Field(min_length=1, max_length=1000)
+    conversation_ids: ConversationIds
 
 
 class CustomerMessage(Frame):
@@ -81,6 +85,8 @@ class Limits(BaseModel):
     max_text_bytes: int
     max_attachments: int
     rate_per_s: float
+    token_rate_per_s: float | None = Field(None, description="frames per second for all of the "
+                                                             "token's connections together")
 
 
 class Welcome(BaseModel):
@@ -109,6 +115,8 @@ class Ack(BaseModel):
     type: Literal["ack"] = "ack"
     ref: str | None = None
     message_id: str | None = None
+    logged: bool = Field(True, description="stored or spooled; false: the log could keep nothing "
+                                           "more (the store is down and the spool full)")
 
 
 class Subscribed(BaseModel):
@@ -169,6 +177,8 @@ class SuggestResponse(BaseModel):
     risks: list[Risk]
     index_version: str
     latency_ms: float
+    logged: bool | None = Field(None, description="with conversation_id and message_id: whether the "
+                                                  "message was logged (see the ack's logged)")
 
 
 class FeedbackRequest(BaseModel):

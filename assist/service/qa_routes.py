@@ -8,6 +8,7 @@ row, passed back as ``before``.
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
@@ -16,14 +17,16 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
+from assist.core import vocabulary
 from assist.core.knowledge import KnowledgeError
 from assist.core.models import RISK_TYPES, RiskType
+from assist.core.vocabulary import CONFIDENT_SCORE, FeedbackAction
 from assist.logstore import MessageQuery, MessageRow, review
 from assist.qa.metrics import Metrics, compute_metrics
 from assist.qa.promote import PromoteError, promote_question
 from assist.qa.timespec import parse_time
 from assist.service.auth import Principal
-from assist.service.deps import require_role, services_of
+from assist.service.deps import Admin, require_role, services_of
 from assist.service.protocol import ReindexResponse
 
 if TYPE_CHECKING:
@@ -34,7 +37,8 @@ QaUser = Annotated[Principal, Depends(require_role("qa", "admin"))]
 STATIC = Path(__file__).parent / "static_qa"
 _ASSETS = {"qa.js": "text/javascript", "qa.css": "text/css",
            "chart.umd.min.js": "text/javascript"}
-DEFAULT_THRESHOLD = 0.6
+DEFAULT_THRESHOLD = CONFIDENT_SCORE
+MAX_PK = 2**63 - 1  # row ids are signed 64-bit in SQLite and PostgreSQL
 
 
 class QaMessage(MessageRow):
@@ -55,7 +59,7 @@ class Filters(BaseModel):
     conversation_id: str | None = None
     category: str | None = Field(None, description="category or its stage prefix, e.g. 售后")
     risk_type: RiskType | None = None
-    action: Literal["accepted", "edited", "dismissed", "none"] | None = None
+    action: FeedbackAction | Literal["none"] | None = None
     no_suggestion: bool = False
     max_score: float | None = Field(None, ge=0, le=1, description="low confidence: top score below")
     before: str | None = Field(None, description="cursor from the previous page")
@@ -63,14 +67,14 @@ class Filters(BaseModel):
 
 
 class LabelRequest(BaseModel):
-    message_pk: int
+    message_pk: int = Field(ge=0, le=MAX_PK)
     label: review.LabelKind
     entry_id: str | None = Field(None, max_length=128)
     note: str = Field("", max_length=2000)
 
 
 class PromoteRequest(BaseModel):
-    message_pk: int
+    message_pk: int = Field(ge=0, le=MAX_PK)
     entry_id: str = Field(min_length=1, max_length=128)
     reindex: bool = Field(True, description="rebuild and hot-swap the index right after")
 
@@ -95,14 +99,17 @@ def _cursor(value: str | None) -> tuple[float, int] | None:
         return None
     try:
         ts, pk = value.rsplit(":", 1)
-        return float(ts), int(pk)
+        cursor = float(ts), int(pk)
+        if not math.isfinite(cursor[0]) or not 0 <= cursor[1] <= MAX_PK:
+            raise ValueError("out of range")
+        return cursor
     except ValueError:
         raise HTTPException(422, "before: expected the 'next' cursor of a previous page, "
                                  f"got {value!r}") from None
 
 
 async def _with_labels(services: Services, rows: list[MessageRow]) -> list[QaMessage]:
-    labels = await asyncio.to_thread(review.labels_for, services.store, [r.id for r in rows])  # type: ignore[arg-type]
+    labels = await asyncio.to_thread(review.labels_for, services.store, [r.id for r in rows])
     return [QaMessage(**r.model_dump(), labels=labels.get(r.id, [])) for r in rows]
 
 
@@ -132,6 +139,7 @@ async def meta(request: Request, principal: QaUser) -> dict[str, Any]:
     entries = services.engine.index.entries
     return {"index_version": services.engine.version, "role": principal.role,
             "threshold": DEFAULT_THRESHOLD, "risk_types": list(RISK_TYPES), "labels": list(review.LABELS),
+            "vocabulary": vocabulary.as_dict(),
             "categories": sorted({e.category for e in entries}),
             "entries": [{"id": e.id, "kind": e.kind, "title": e.display_title, "category": e.category}
                         for e in entries]}
@@ -152,7 +160,8 @@ async def messages(request: Request, _: QaUser, filters: Annotated[Filters, Quer
     return MessagePage(items=await _with_labels(services, rows), next=following)
 
 
-@router.get("/api/qa/conversations/{conversation_id}", response_model=list[QaMessage])
+# ``:path``: conversation ids from chat platforms may contain "/" (sent as %2F).
+@router.get("/api/qa/conversations/{conversation_id:path}", response_model=list[QaMessage])
 async def conversation(request: Request, _: QaUser, conversation_id: str) -> list[QaMessage]:
     """One conversation's messages in order, with feedback and labels."""
     services = services_of(request)
@@ -171,7 +180,7 @@ async def metrics(request: Request, _: QaUser, since: str = "7d", until: str | N
     start = _time(since, "since") or 0.0
     end = _time(until, "until") or time.time() + 1
     offset = None if tz_offset_min is None else tz_offset_min * 60
-    return await asyncio.to_thread(compute_metrics, services.store, start, end,  # type: ignore[arg-type]
+    return await asyncio.to_thread(compute_metrics, services.store, start, end,
                                    services.engine.index.entries, threshold, offset)
 
 
@@ -179,7 +188,7 @@ async def metrics(request: Request, _: QaUser, since: str = "7d", until: str | N
 async def add_label(request: Request, principal: QaUser, body: LabelRequest) -> review.LabelRow:
     """Mark a logged message right / wrong_entry / missing_entry, with a note."""
     services = services_of(request)
-    row = await asyncio.to_thread(review.add_label, services.store, time.time(), body.message_pk,  # type: ignore[arg-type]
+    row = await asyncio.to_thread(review.add_label, services.store, time.time(), body.message_pk,
                                   body.label, body.entry_id, body.note, principal.agent)
     if row is None:
         raise HTTPException(404, f"no logged message {body.message_pk}")
@@ -188,10 +197,13 @@ async def add_label(request: Request, principal: QaUser, body: LabelRequest) -> 
 
 @router.post("/api/qa/promote", response_model=PromoteResponse,
              responses={422: {"description": "the phrasing cannot be promoted (says why)"}})
-async def promote(request: Request, _: QaUser, body: PromoteRequest) -> PromoteResponse:
-    """Add the message's (masked) text to the entry's example questions, then re-index."""
+async def promote(request: Request, _: Admin, body: PromoteRequest) -> PromoteResponse:
+    """Add the message's (masked) text to the entry's example questions, then re-index.
+
+    Admin only: it rewrites the knowledge folder and changes what every agent is suggested;
+    the qa role reads and labels."""
     services = services_of(request)
-    row = await asyncio.to_thread(review.message_by_pk, services.store, body.message_pk)  # type: ignore[arg-type]
+    row = await asyncio.to_thread(review.message_by_pk, services.store, body.message_pk)
     if row is None:
         raise HTTPException(404, f"no logged message {body.message_pk}")
     try:

@@ -7,6 +7,7 @@ without importing the app that includes them.
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -17,6 +18,7 @@ from assist.logstore import LogStore, LogWriter
 from assist.service.auth import TokenStore
 from assist.service.batcher import Batcher, CachingEmbedder
 from assist.service.hub import Hub
+from assist.service.limits import Quotas
 from assist.service.protocol import IndexUpdated
 from assist.service.reindex import Reindexer
 from assist.service.warmup import refreeze
@@ -38,24 +40,29 @@ class Services:
     writer: LogWriter
     tokens: TokenStore
     reindexer: Reindexer
+    quotas: Quotas
     started_at: float = field(default_factory=time.time)
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
     cluster: Cluster | None = None  # with redis configured: the other processes of the service
 
     def health(self) -> dict[str, Any]:
-        """``/healthz``: this process's state; 'degraded' with the reasons when Redis is away."""
-        import os
-
-        body: dict[str, Any] = {"status": "ok", "index_version": self.engine.version,
-                                "connections": len(self.hub.connections), "pid": os.getpid()}
+        """``/healthz``: this process's state; 'degraded' when the log store cannot write (see
+        ``log``) or Redis is away (see ``degraded``)."""
+        log_health = self.writer.health()
+        # Degraded, not down: replies still flow; "log" says why records are spooled or not logged.
+        body: dict[str, Any] = {"status": "ok" if log_health["state"] == "ok" else "degraded",
+                                "index_version": self.engine.version,
+                                "connections": len(self.hub.connections), "pid": os.getpid(),
+                                "log": log_health}
         if self.cluster is not None:
             cluster = self.cluster.health()
             body["process"] = cluster["process"]
             body["cluster"] = cluster
             if not cluster["connected"]:
                 body["status"] = "degraded"
-                body["degraded"] = [f"redis: {cluster['error']}; fan-out to other processes and "
-                                    "index announcements are paused (local subscribers are served)"]
+                body.setdefault("degraded", []).append(
+                    f"redis: {cluster['error']}; fan-out to other processes and index "
+                    "announcements are paused (local subscribers are served)")
         return body
 
     def swap_engine(self, engine: Engine) -> None:

@@ -54,10 +54,13 @@ def app_from_env() -> FastAPI:
     from assist.core.engine import open_or_build
     from assist.service.app import create_app
     from assist.service.auth import build_tokens
+    from assist.service.server import HeaderDeadlineProtocol
     from assist.service.warmup import warm_and_freeze
 
     configure_logging()
     settings = settings_from_env()
+    # The protocol class uvicorn's manager passes by reference: set this process's deadline.
+    HeaderDeadlineProtocol.header_timeout = settings.header_timeout_s
     tokens, _ = build_tokens(settings.tokens, settings.dev, settings.data)
     limit_blas_threads(1)
     engine = open_or_build(settings)

@@ -1,9 +1,11 @@
 """The ``/ws`` endpoint: authenticate, then read frames and answer each one.
 
-A refused connection is accepted and closed at once with 4401 (bad or missing token) or 4403
-(role or Origin not allowed), so the client can see why. Customer messages are handled in their
-own tasks, so one connection can have several in flight and the read loop never waits on the
-embedder.
+A refused connection is accepted and closed at once with 4401 (bad or missing token), 4403
+(role or Origin not allowed) or 4429 (too many connections for the token or address, or too
+many failed token attempts from the address), so the client can see why. Frames are parsed by
+``sanitize.loads`` and counted against the socket's and the token's rates. Customer messages
+are handled in their own tasks, so one connection can have several in flight and the read loop
+never waits on the embedder.
 """
 
 from __future__ import annotations
@@ -16,9 +18,13 @@ from typing import TYPE_CHECKING
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
 
-from assist.service.auth import Principal, bearer, origin_allowed
-from assist.service.hub import CLOSE_POLICY, Connection
+from assist.core.vocabulary import CLOSE_BAD_TOKEN, CLOSE_FORBIDDEN, CLOSE_POLICY, CLOSE_TOO_MANY
+from assist.service.auth import Principal, bearer, origin_allowed, own_origins, query_token
+from assist.service.batcher import Busy
+from assist.service.hub import Connection
 from assist.service.ingest import Refused, check_message, record_feedback, suggest_message
+from assist.service.limits import client_address
+from assist.service.middleware import ABORT_KEY
 from assist.service.protocol import (
     CLIENT_FRAMES,
     Ack,
@@ -36,6 +42,7 @@ from assist.service.protocol import (
     Unsubscribed,
     Welcome,
 )
+from assist.service.sanitize import BadInput, loads, safe_text
 
 if TYPE_CHECKING:
     from assist.service.services import Services
@@ -43,12 +50,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 router = APIRouter()
 WS_ROLES = ("agent", "admin")
-CLOSE_BAD_TOKEN = 4401
-CLOSE_FORBIDDEN = 4403
 
 
 def error(code: ErrorCode, message: str, ref: str | None = None) -> str:
-    return Error(code=code, message=message, ref=ref).model_dump_json()
+    # Messages may quote client input: make sure they can be encoded whatever it held.
+    return Error(code=code, message=safe_text(message),
+                 ref=None if ref is None else safe_text(ref)).model_dump_json()
 
 
 async def _refuse(websocket: WebSocket, code: int, reason: str) -> None:
@@ -59,41 +66,65 @@ async def _refuse(websocket: WebSocket, code: int, reason: str) -> None:
 @router.websocket("/ws")
 async def websocket_endpoint(websocket: WebSocket) -> None:
     services: Services = websocket.state.services
-    token = websocket.query_params.get("token") or bearer(websocket.headers.get("authorization"))
+    settings, quotas = services.settings, services.quotas
+    address = client_address(websocket.scope)
+    wait = quotas.auth.blocked(address)
+    if wait is not None:
+        await _refuse(websocket, CLOSE_TOO_MANY, f"too many failed token attempts; retry in {wait:.0f}s")
+        return
+    token = query_token(websocket.scope.get("query_string", b"")) or bearer(
+        websocket.headers.get("authorization"))
     principal = services.tokens.authenticate(token)
     if principal is None:
+        quotas.auth.failed(address)
         await _refuse(websocket, CLOSE_BAD_TOKEN, "missing or unknown token")
         return
     if principal.role not in WS_ROLES:
         await _refuse(websocket, CLOSE_FORBIDDEN, f"role {principal.role} may not use /ws")
         return
-    if not origin_allowed(websocket.headers.get("origin"), websocket.headers.get("host"),
-                          services.settings.origins):
+    if not origin_allowed(websocket.headers.get("origin"),
+                          own_origins(websocket.scope.get("server"), settings.public_origin),
+                          settings.origins):
         await _refuse(websocket, CLOSE_FORBIDDEN, "origin not allowed")
         return
-    await websocket.accept()
-    settings = services.settings
+    refusal = quotas.admit(principal.agent, address)
+    if refusal is not None:
+        await _refuse(websocket, refusal.code, refusal.reason)
+        return
+    try:
+        await websocket.accept()
+        await _serve(services, websocket, principal)
+    finally:
+        quotas.release(principal.agent, address)
+
+
+async def _serve(services: Services, websocket: WebSocket, principal: Principal) -> None:
+    settings, quotas = services.settings, services.quotas
     connection = Connection(websocket, principal, settings.rate_per_s, settings.rate_burst,
                             settings.send_queue)
     services.hub.add(connection)
-    connection.send(Welcome(role=principal.role, agent=principal.agent,  # type: ignore[arg-type]
+    connection.send(Welcome(role=principal.role, agent=principal.agent,
                             index_version=services.engine.version, heartbeat_s=settings.heartbeat_s,
                             limits=Limits(max_text_bytes=settings.max_text_bytes,
                                           max_attachments=settings.max_attachments,
-                                          rate_per_s=settings.rate_per_s)).model_dump_json())
+                                          rate_per_s=settings.rate_per_s,
+                                          token_rate_per_s=settings.token_rate_per_s)).model_dump_json())
     try:
         while not connection.closed:
             message = await websocket.receive()
             if message["type"] == "websocket.disconnect":
                 break
             connection.last_seen = time.monotonic()
-            if not connection.bucket.allow():
+            # The socket's own rate first: a refused frame must not use up the token's.
+            if not (connection.bucket.allow() and quotas.frame_allowed(principal.agent)):
                 connection.refused += 1
                 if connection.refused > settings.rate_burst:
                     connection.close(CLOSE_POLICY, "flood: rate limit exceeded")
                 elif connection.refused == 1 or connection.refused % 10 == 0:
-                    connection.send(error("rate_limited", f"more than {settings.rate_per_s:g} "
-                                                          "frames per second; slow down"))
+                    connection.send(error("rate_limited", f"more than {settings.rate_per_s:g} frames per "
+                                                          f"second on this connection or "
+                                                          f"{settings.token_rate_per_s:g} on this token; "
+                                                          "slow down"))
                 continue
             connection.refused = 0
             if message.get("text") is None:
@@ -105,14 +136,19 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
     finally:
         services.hub.remove(connection)
         await connection.wait_closed()
+        abort = websocket.scope.get(ABORT_KEY)
+        if connection.must_abort and abort is not None:
+            # Dropped as dead or too slow: its socket may never take the rest of our bytes, and
+            # a polite close would wait on them (and keep MBs queued) forever.
+            abort()
 
 
 def handle_text(services: Services, connection: Connection, text: str, started: float) -> None:
     """Parse one text frame and act on it; every problem becomes an error frame."""
     try:
-        data = json.loads(text)
-    except ValueError as exc:
-        connection.send(error("bad_json", f"frame is not valid JSON: {exc}"))
+        data = loads(text)
+    except BadInput as exc:
+        connection.send(error(exc.code, f"frame refused: {exc.message}"))
         return
     if not isinstance(data, dict):
         connection.send(error("bad_frame", f"expected a JSON object, got {type(data).__name__}"))
@@ -141,8 +177,8 @@ def dispatch(services: Services, connection: Connection, frame: Frame, started: 
         check_message(services, frame.text, frame.attachments)  # refuse before spawning
         services.spawn(_customer_message(services, connection, principal, frame, started))
     elif isinstance(frame, Feedback):
-        record_feedback(services, principal, frame)
-        connection.send(Ack(ref=frame.ref, message_id=frame.message_id).model_dump_json())
+        logged = record_feedback(services, principal, frame)
+        connection.send(Ack(ref=frame.ref, message_id=frame.message_id, logged=logged).model_dump_json())
     elif isinstance(frame, Subscribe):
         ids = hub.subscribe(connection, frame.conversation_ids)
         connection.send(Subscribed(ref=frame.ref, conversation_ids=ids).model_dump_json())
@@ -157,14 +193,19 @@ def dispatch(services: Services, connection: Connection, frame: Frame, started: 
 async def _customer_message(services: Services, connection: Connection, principal: Principal,
                             frame: CustomerMessage, started: float) -> None:
     try:
-        await suggest_message(services, principal, frame.text, frame.attachments,
-                              frame.conversation_id, frame.message_id, started, sender=connection)
+        _, logged = await suggest_message(services, principal, frame.text, frame.attachments,
+                                          frame.conversation_id, frame.message_id, started,
+                                          sender=connection)
+    except Busy as exc:
+        connection.send(error("busy", str(exc), frame.ref))
+        return
     except Exception:
         log.exception("suggestions failed for message %s", frame.message_id)
         connection.send(error("internal", "could not compute suggestions; try again", frame.ref))
         return
     # Sent after the log record is queued: an acknowledged message survives a clean shutdown.
-    connection.send(Ack(ref=frame.ref, message_id=frame.message_id).model_dump_json())
+    connection.send(Ack(ref=frame.ref, message_id=frame.message_id,
+                        logged=logged is not False).model_dump_json())
 
 
 def describe(exc: ValidationError) -> str:

@@ -132,8 +132,8 @@ def test_metrics_and_meta(http: httpx.Client) -> None:
     assert "售前/尺码" in meta["categories"] and "phishing_link" in meta["risk_types"]
 
 
-LEARN = "脚宽的话建议拍大一码吗"
-SIMILAR = "脚比较宽的话要拍大一码吗"
+LEARN = "这双鞋配什么袜子好看"  # no entry covers it: the fitted gate gives no suggestion
+SIMILAR = "这双配什么颜色的袜子好看"
 
 
 def top_ids(client: httpx.Client, text: str) -> list[str]:
@@ -143,7 +143,7 @@ def top_ids(client: httpx.Client, text: str) -> list[str]:
 
 
 def test_promote_then_reindex_makes_the_next_message_match(tmp_path: Path, embedder: Embedder) -> None:
-    """The learning loop end to end: a phrasing with no suggestion is promoted by QA into
+    """The learning loop end to end: a phrasing with no suggestion is promoted (by an admin) into
     size-advice; the service re-indexes; a similar buyer message now gets size-advice."""
     knowledge, index = tmp_path / "knowledge", tmp_path / "index"
     shutil.copytree(FIXTURES / "knowledge", knowledge)
@@ -158,14 +158,17 @@ def test_promote_then_reindex_makes_the_next_message_match(tmp_path: Path, embed
             assert "size-advice" not in [s["id"] for s in ingest.json()["scripts"]]
             assert running.services.writer.flush()
             [row] = client.get("/api/qa/conversations/c-learn", headers=auth(QA)).json()
-            done = client.post("/api/qa/promote", headers=auth(QA),
+            refused = client.post("/api/qa/promote", headers=auth(QA),
+                                  json={"message_pk": row["id"], "entry_id": "size-advice"})
+            assert refused.status_code == 403  # qa reads and labels; changing knowledge is admin's
+            done = client.post("/api/qa/promote", headers=auth(ADMIN),
                                json={"message_pk": row["id"], "entry_id": "size-advice"})
             assert done.status_code == 200, done.text
             body = done.json()
             assert body["added"] and body["reindex"]["ok"] and body["file"] == "presale/basics.yaml"
             assert f"    - {LEARN}\n" in (knowledge / "presale" / "basics.yaml").read_text(encoding="utf-8")
             assert top_ids(client, SIMILAR)[0] == "size-advice"
-            bad = client.post("/api/qa/promote", headers=auth(QA),
+            bad = client.post("/api/qa/promote", headers=auth(ADMIN),
                               json={"message_pk": row["id"], "entry_id": "no-such-entry"})
             assert bad.status_code == 422 and "no entry" in bad.text
     finally:

@@ -149,11 +149,11 @@ def test_page_plans_use_indexes(seeded) -> None:
 
 
 def _check_sqlite_plans(seeded) -> None:
-    with seeded._cursor() as cur:
+    with seeded.cursor() as cur:
         cur.execute("ANALYZE")
     for query in PAGE_QUERIES:
         sql, params = seeded.page_sql(query)
-        with seeded._cursor() as cur:
+        with seeded.cursor() as cur:
             cur.execute("EXPLAIN QUERY PLAN " + sql, params)
             plan = [row[3] for row in cur.fetchall()]
         scans = [step for step in plan if step.startswith("SCAN") and "INDEX" not in step]
@@ -164,7 +164,7 @@ def _check_sqlite_plans(seeded) -> None:
 def _check_postgres_plans(seeded) -> None:
     for query in PAGE_QUERIES:
         sql, params = seeded.page_sql(query)
-        with seeded._cursor() as cur:
+        with seeded.cursor() as cur:
             cur.execute("SET LOCAL enable_seqscan = off")
             cur.execute("EXPLAIN " + seeded.sql(sql), params)
             plan = "\n".join(row[0] for row in cur.fetchall())

@@ -132,7 +132,7 @@ def test_a_store_from_before_the_counters_is_upgraded_on_open(tmp_path: Path) ->
         assert fast.source == "summaries" and fast.totals.messages == 500 and fast.totals.accepted
         assert comparable(fast) == comparable(compute_metrics(upgraded, 0, END, entries,  # type: ignore[arg-type]
                                                               source="raw"))
-        with upgraded._cursor() as cur:  # type: ignore[attr-defined]
+        with upgraded.cursor() as cur:  # type: ignore[attr-defined]
             cur.execute("SELECT COUNT(*) FROM feedback WHERE message_pk IS NULL")
             assert cur.fetchone()[0] == 0
             cur.execute("SELECT COUNT(*) FROM feedback WHERE action = 'edited'")

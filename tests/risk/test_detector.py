@@ -59,7 +59,7 @@ def test_every_type_has_a_chinese_reply() -> None:
 
 
 def test_merge_keeps_the_most_severe_per_type(detector) -> None:
-    risks = detector.rule_risks("http://t.cn/abc 和 http://taoba0.com/x 你看看")
+    risks = detector.rule_risks("http://quiet-shop.com/abc 和 http://taoba0.com/x 你看看")
     links = [r for r in risks if r.type == "phishing_link"]
     assert len(links) == 1 and links[0].severity == "block" and "taoba0.com" in links[0].reason
     assert [r.severity for r in risks] == sorted(
@@ -128,10 +128,18 @@ def test_semantic_phishing_without_a_link(detector, text: str, severity: str | N
         assert "还没有链接" in risks[0].reason
 
 
-def test_semantic_phishing_with_a_foreign_link_keeps_its_severity(detector) -> None:
-    risks = detector.detect("看下这个 http://shop-x.example.org/a", [],
+def test_semantic_phishing_with_a_risky_link_keeps_its_severity(detector) -> None:
+    risks = detector.detect("看下这个 http://shop-x.example.top/login", [],
                             [_hit("phishing_link", "block", 0.8)])
-    assert [(r.type, r.severity, r.source) for r in risks] == [("phishing_link", "block", "semantic")]
+    assert [(r.type, r.severity) for r in risks] == [("phishing_link", "block")]
+
+
+def test_semantic_match_cannot_block_a_link_the_rules_only_warn_about(detector) -> None:
+    """"退款链接 <popular site>": the pretext resembles a scam, the link has no signal."""
+    risks = detector.detect("退款链接 https://www.uniqlo.com", [],
+                            [_hit("phishing_link", "block", 0.8), _hit("click_for_me", "block", 0.8)])
+    assert {r.severity for r in risks} == {"warn"}
+    assert {r.type for r in risks} == {"phishing_link", "click_for_me"}
 
 
 def test_risk_config_sets_the_semantic_thresholds() -> None:
@@ -153,3 +161,13 @@ def test_risk_config_sets_the_semantic_thresholds() -> None:
 def test_every_risk_setting_is_documented(name: str) -> None:
     doc = (Path(__file__).resolve().parents[2] / "docs" / "risk.md").read_text(encoding="utf-8")
     assert f"| `{name}` |" in doc
+
+
+def test_a_policy_question_vetoes_a_semantic_match(detector) -> None:
+    assert detector.detect("你们会问我要验证码吗", [], [_hit("verification_code", "block", 0.8)]) == []
+    assert detector.detect("发票可以开公司抬头吗", [], [_hit("extortion_bait", "warn", 0.8)]) == []
+    # a question that carries a demand or an offer is still one
+    (risk,) = detector.detect("验证码发我一下好吗", [], [_hit("verification_code", "block", 0.8)])
+    assert risk.severity == "block"
+    (risk,) = detector.detect("要不要合作做评价", [], [_hit("fake_review", "warn", 0.8)])
+    assert risk.type == "fake_review"

@@ -57,7 +57,9 @@ def test_indexer_ships_lists_with_each_version(knowledge_dir: Path, tmp_path: Pa
     second = build_index(knowledge_dir, out, embedder, progress=False)
     assert second.version != first.version and second.embedded == 0
     detector = build_detector(load_index(out, embedder.name))
-    assert detector.rule_risks("https://quiet-phish.com") == []
+    # off the block list it is an ordinary foreign link again: a warning, no longer a block
+    assert [(r.rule, r.severity) for r in detector.rule_risks("https://quiet-phish.com")] == [
+        ("link.offsite", "warn")]
     assert detector.rule_risks("https://other-phish.com") != []
 
 

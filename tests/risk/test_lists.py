@@ -60,7 +60,8 @@ def test_admin_lists_extend_the_defaults(tmp_path: Path, detector) -> None:
         ("phishing_link", "block", "link.block_list")]
     assert admin.rule_risks("http://other-phish.net") != []
     # Unknown and ordinary without the list; allowed partners never trip the login-path check.
-    assert detector.rule_risks("看这个 https://quiet-phish.com/x") == []
+    assert [(r.rule, r.severity) for r in detector.rule_risks("看这个 https://quiet-phish.com/x")] == [
+        ("link.offsite", "warn")]  # without the admin list: just a foreign link
     assert detector.rule_risks("https://myshop-partner.com/login") != []
     assert admin.rule_risks("https://myshop-partner.com/login") == []
 

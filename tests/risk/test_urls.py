@@ -69,12 +69,12 @@ def test_platform_links_are_safe(url: str) -> None:
     ("http://192.168.31.5:8080/order", "ip", "block"),
     ("http://taobao.com@evil.top/item", "userinfo", "block"),
     ("https://taobao.com:8443.login-secure.info/item", "fake_port", "block"),
-    ("http://t.cn/A6xYz12k", "shortener", "warn"),
-    ("https://bit.ly/3xKq9Za", "shortener", "warn"),
-    ("http://shop-check.example.com:8088/", "port", "warn"),
+    ("http://t.cn/A6xYz12k", "shortener", "block"),
+    ("https://bit.ly/3xKq9Za", "shortener", "block"),
+    ("http://shop-check.example.com:8088/", "port", "block"),
     ("http://drive-share.xyz/a", "cheap_tld", "warn"),
-    ("https://my-shop-help.com/login", "credential_path", "warn"),
-    ("https://xn--80ak6aa92e.com/", "punycode", "warn"),
+    ("https://my-shop-help.com/login", "credential_path", "block"),
+    ("https://xn--80ak6aa92e.com/", "punycode", "block"),
 ])
 def test_lookalikes_and_tricks_are_flagged(url: str, code: str, severity: str) -> None:
     (finding,) = links(url)
@@ -83,9 +83,10 @@ def test_lookalikes_and_tricks_are_flagged(url: str, code: str, severity: str) -
     assert not finding.allowed
 
 
-def test_unknown_but_ordinary_domain_is_not_flagged() -> None:
+def test_unknown_but_ordinary_domain_is_a_warning_only() -> None:
     (finding,) = links("官网 www.uniqlo.com 上看到的")
-    assert finding.signals == () and not finding.allowed
+    assert [s.code for s in finding.signals] == ["offsite"] and not finding.allowed
+    assert finding.severity == "warn"
 
 
 def test_skeleton_maps_homoglyphs() -> None:

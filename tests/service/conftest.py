@@ -14,15 +14,20 @@ from typing import Any
 import pytest
 import uvicorn
 import websockets
+from fastapi.testclient import TestClient
 
 from assist.core.engine import Engine
 from assist.core.settings import Settings
 from assist.service.app import create_app
 from assist.service.auth import TokenStore
+from assist.service.server import build_server
 from assist.service.services import Services
 
 AGENT, ADMIN, QA = "agent-secret-1", "admin-secret-1", "qa-secret-1"
 TOKENS = [f"{AGENT}:agent", f"{ADMIN}:admin", f"{QA}:qa"]
+# For tests that push one token hard on purpose (the per-token limits have their own tests).
+NO_TOKEN_LIMITS = {"token_rate_per_s": 100_000, "token_rate_burst": 100_000, "token_queue": 100_000,
+                   "batch_max_per_token": 64}
 
 
 @dataclass
@@ -63,9 +68,8 @@ def start_server(settings: Settings, engine: Engine | None, port: int = 0) -> Ru
         return Wrap()
 
     app.router.lifespan_context = capturing
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws_max_size=1 << 16,
-                            lifespan="on")
-    server = uvicorn.Server(config)
+    server = build_server(app, settings, host="127.0.0.1", port=port, log_level="warning",
+                          ws_max_size=1 << 16, lifespan="on")
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
@@ -108,6 +112,23 @@ def make_server(tmp_path: Path, small_engine: Engine) -> Iterator[Callable[..., 
 @pytest.fixture
 def server(make_server: Callable[..., RunningServer]) -> RunningServer:
     return make_server()
+
+
+class InProcess(TestClient):
+    """The app in-process (no socket): for role and validation tests that need no server."""
+
+    @property
+    def services(self) -> Services:
+        return self.app_state["services"]
+
+
+@pytest.fixture
+def client(tmp_path: Path, small_engine: Engine) -> Iterator[InProcess]:
+    """The service app with its lifespan run in-process over the tiny fixture index."""
+    settings = service_settings(tmp_path)
+    app = create_app(settings, engine=small_engine, tokens=TokenStore(settings.tokens))
+    with InProcess(app, base_url="http://testserver") as test_client:
+        yield test_client
 
 
 async def recv(ws: Any, kind: str | None = None, timeout: float = 10.0) -> dict[str, Any]:

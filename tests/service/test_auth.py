@@ -5,7 +5,6 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
-import httpx
 import pytest
 import websockets
 
@@ -15,8 +14,10 @@ from assist.service.auth import (
     build_tokens,
     hash_token,
     origin_allowed,
+    own_origins,
+    query_token,
 )
-from tests.service.conftest import ADMIN, AGENT, QA, RunningServer, recv
+from tests.service.conftest import ADMIN, AGENT, QA, InProcess, RunningServer, recv
 
 
 async def closed_with(server: RunningServer, token: str | None, **kwargs) -> int:
@@ -42,16 +43,16 @@ async def test_origin_allow_list(make_server) -> None:
             assert (await recv(ws))["type"] == "welcome"
 
 
-async def test_admin_endpoints_need_admin(server: RunningServer) -> None:
-    async with httpx.AsyncClient(base_url=server.base) as http:
-        none = await http.post("/api/admin/reindex")
-        wrong = await http.post("/api/admin/reindex", headers={"Authorization": "Bearer nope-nope"})
-        agent = await http.post("/api/admin/reindex", headers={"Authorization": f"Bearer {AGENT}"})
-        qa_suggest = await http.post("/api/suggest", json={"text": "在吗"},
-                                     headers={"Authorization": f"Bearer {QA}"})
-        qa_index = await http.get("/api/index", headers={"Authorization": f"Bearer {QA}"})
-        admin_suggest = await http.post("/api/suggest", json={"text": "在吗"},
-                                        headers={"Authorization": f"Bearer {ADMIN}"})
+def test_admin_endpoints_need_admin(client: InProcess) -> None:
+    http = client
+    none = http.post("/api/admin/reindex")
+    wrong = http.post("/api/admin/reindex", headers={"Authorization": "Bearer nope-nope"})
+    agent = http.post("/api/admin/reindex", headers={"Authorization": f"Bearer {AGENT}"})
+    qa_suggest = http.post("/api/suggest", json={"text": "在吗"},
+                           headers={"Authorization": f"Bearer {QA}"})
+    qa_index = http.get("/api/index", headers={"Authorization": f"Bearer {QA}"})
+    admin_suggest = http.post("/api/suggest", json={"text": "在吗"},
+                              headers={"Authorization": f"Bearer {ADMIN}"})
     assert none.status_code == 401 and none.headers["www-authenticate"] == "Bearer"
     assert wrong.status_code == 401
     assert agent.status_code == 403 and "admin" in agent.json()["detail"]
@@ -90,8 +91,32 @@ def test_dev_mode_generates_and_keeps_an_admin_token(tmp_path: Path) -> None:
 
 
 def test_origin_rules() -> None:
-    assert origin_allowed(None, "h:1", [])  # not a browser
-    assert origin_allowed("http://h:1", "h:1", [])
-    assert not origin_allowed("http://h:2", "h:1", [])
-    assert origin_allowed("https://a.jd.com", "h:1", ["https://*.jd.com"])
-    assert not origin_allowed("https://a.jd.com.evil.io", "h:1", ["https://*.jd.com"])
+    own = own_origins(("127.0.0.1", 8000))
+    assert origin_allowed(None, own, [])  # not a browser
+    assert origin_allowed("http://127.0.0.1:8000", own, [])
+    assert origin_allowed("http://localhost:8000", own, [])
+    assert not origin_allowed("http://127.0.0.1:8001", own, [])
+    assert origin_allowed("https://a.jd.com", own, ["https://*.jd.com"])
+    assert not origin_allowed("https://a.jd.com.evil.io", own, ["https://*.jd.com"])
+    public = own_origins(("10.0.0.5", 443), "https://assist.example.com/")
+    assert origin_allowed("https://assist.example.com", public, [])
+    assert origin_allowed("https://10.0.0.5", public, [])
+    assert not origin_allowed("https://evil.example", public, [])
+
+
+async def test_same_origin_does_not_trust_the_host_header(server: RunningServer) -> None:
+    """The client writes Host: an Origin matching it proves nothing."""
+    port = int(server.base.rsplit(":", 1)[1])
+    # The URI names evil.example (so Host says so); the TCP connection goes to the server.
+    async with websockets.connect(f"ws://evil.example:{port}/ws?token={AGENT}", host="127.0.0.1",
+                                  port=port, origin=f"http://evil.example:{port}") as ws:
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await ws.recv()
+    assert closed.value.rcvd.code == 4403
+
+
+def test_only_the_literal_token_parameter_authenticates() -> None:
+    assert query_token(b"token=abc%2Fd&x=1") == "abc/d"
+    assert query_token(b"%74oken=abc") is None
+    assert query_token(b"Token=abc") is None
+    assert query_token(b"x=1&token=") is None

@@ -19,7 +19,7 @@ from assist.core.engine import Engine, Message, open_engine
 from assist.core.index.build import build_index
 from assist.core.models import Attachment, SuggestResult
 from assist.core.textnorm import normalise
-from assist.service.batcher import Batcher
+from assist.service.batcher import Batcher, Busy
 
 GREETING = "在吗"
 
@@ -60,13 +60,6 @@ async def batcher(gated: GatedEngine) -> AsyncIterator[Batcher]:
     gated.gate.set()
     await batcher.stop()
 
-
-async def until(condition, timeout: float = 5.0) -> None:
-    """Let the loop run until ``condition()`` holds."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():
-        assert asyncio.get_running_loop().time() < deadline, "condition not reached in time"
-        await asyncio.sleep(0.001)
 
 
 async def test_repeat_is_answered_from_the_cache(batcher: Batcher, gated: GatedEngine,
@@ -122,7 +115,8 @@ async def test_a_new_index_version_misses(small_engine: Engine, embedder: Embedd
     assert "extra-greeting" not in [s.id for s in old.scripts]
 
 
-async def test_same_text_twice_in_a_batch_is_computed_once(batcher: Batcher, gated: GatedEngine) -> None:
+async def test_same_text_twice_in_a_batch_is_computed_once(batcher: Batcher, gated: GatedEngine,
+                                                           until) -> None:
     gated.gate.clear()
     blocker = asyncio.create_task(batcher.suggest(Message("这件衣服起球吗")))
     await until(lambda: len(gated.batches) == 1)  # the worker holds batch 1; the rest queue
@@ -138,7 +132,7 @@ async def test_same_text_twice_in_a_batch_is_computed_once(batcher: Batcher, gat
 
 
 async def test_hit_waits_for_its_conversation_but_not_for_others(batcher: Batcher,
-                                                                 gated: GatedEngine) -> None:
+                                                                 gated: GatedEngine, until) -> None:
     await batcher.suggest(Message(GREETING))  # now cached
     gated.gate.clear()
     delivered: list[str] = []
@@ -170,7 +164,7 @@ async def test_engine_exception_fails_its_batch_only(batcher: Batcher, gated: Ga
     assert batcher._in_flight == {}
 
 
-async def test_stop_drains_queued_work(small_engine: Engine) -> None:
+async def test_stop_drains_queued_work(small_engine: Engine, until) -> None:
     gated = GatedEngine(small_engine)
     gated.gate.clear()
     batcher = Batcher(lambda: gated, max_batch=2)  # type: ignore[arg-type, return-value]
@@ -188,3 +182,40 @@ async def test_stop_drains_queued_work(small_engine: Engine) -> None:
     assert [len(b) for b in gated.batches] == [2, 2, 2, 1]
     with pytest.raises(RuntimeError, match="stopped"):
         await batcher.suggest(Message("还有一个问题"))
+
+
+async def test_batches_are_filled_round_robin_across_tenants(gated: GatedEngine) -> None:
+    """A tenant's backlog waits behind itself: a newcomer is in the very next batch."""
+    batcher = Batcher(lambda: gated, max_batch=8, cache_size=0, tenant_share=4)  # type: ignore[arg-type, return-value]
+    batcher.start()
+    gated.gate.clear()
+    first = asyncio.ensure_future(batcher.suggest(Message("greedy-0"), tenant="greedy"))
+    await asyncio.sleep(0.05)  # the first batch is now held in the worker
+    flood = [asyncio.ensure_future(batcher.suggest(Message(f"greedy-{i}"), tenant="greedy"))
+             for i in range(1, 30)]
+    others = [asyncio.ensure_future(batcher.suggest(Message(f"{name}-1"), tenant=name))
+              for name in ("calm", "quiet")]
+    await asyncio.sleep(0.05)
+    gated.gate.set()
+    await asyncio.gather(first, *flood, *others)
+    await batcher.stop()
+    second = gated.batches[1]
+    assert "calm-1" in second and "quiet-1" in second
+    assert sum(t.startswith("greedy") for t in second) == 4  # its share, not the whole batch
+    assert all(len(b) <= 8 for b in gated.batches)
+
+
+async def test_a_tenant_over_its_queue_is_told_busy(gated: GatedEngine) -> None:
+    batcher = Batcher(lambda: gated, cache_size=0, tenant_queue=3)  # type: ignore[arg-type, return-value]
+    batcher.start()
+    gated.gate.clear()
+    running = asyncio.ensure_future(batcher.suggest(Message("a-0"), tenant="a"))
+    await asyncio.sleep(0.05)
+    waiting = [asyncio.ensure_future(batcher.suggest(Message(f"a-{i}"), tenant="a")) for i in range(1, 4)]
+    await asyncio.sleep(0)
+    with pytest.raises(Busy):
+        await batcher.suggest(Message("a-4"), tenant="a")
+    other = asyncio.ensure_future(batcher.suggest(Message("b-0"), tenant="b"))  # others still queue
+    gated.gate.set()
+    await asyncio.gather(running, *waiting, other)
+    await batcher.stop()

@@ -25,7 +25,8 @@ async def test_welcome_says_role_version_and_limits(server: RunningServer) -> No
     assert welcome["role"] == "agent"
     assert welcome["agent"].startswith("agent-")
     assert welcome["index_version"] == server.services.engine.version
-    assert welcome["limits"] == {"max_text_bytes": 4096, "max_attachments": 10, "rate_per_s": 50.0}
+    assert welcome["limits"] == {"max_text_bytes": 4096, "max_attachments": 10, "rate_per_s": 50.0,
+                                 "token_rate_per_s": 50.0}
 
 
 async def test_customer_message_reaches_every_subscriber(server: RunningServer) -> None:
@@ -50,7 +51,8 @@ async def test_customer_message_reaches_every_subscriber(server: RunningServer) 
             assert frame["latency_ms"] > 0
             assert frame["text"] == "快递怎么还不到啊"
         # The sender is told its message was taken (after it is queued for the log).
-        assert await recv(ingest, "ack") == {"type": "ack", "ref": "r1", "message_id": "m1"}
+        assert await recv(ingest, "ack") == {"type": "ack", "ref": "r1", "message_id": "m1",
+                                                   "logged": True}
         # Nothing for a subscriber of another conversation.
         await send(other, type="ping", ts=1.5)
         assert await recv(other) == {"type": "pong", "ts": 1.5}
@@ -98,7 +100,7 @@ async def test_feedback_is_acknowledged_and_logged(server: RunningServer) -> Non
         await recv(ws, "ack")
         await send(ws, type="feedback", message_id="m1", suggestion_id="bargain", action="edited",
                    final_text="亲,可以送您一张优惠券,电话13812345678", ref="f1")
-        assert await recv(ws) == {"type": "ack", "ref": "f1", "message_id": "m1"}
+        assert await recv(ws) == {"type": "ack", "ref": "f1", "message_id": "m1", "logged": True}
     services = server.services
     assert services.writer.flush()
     [row] = services.store.conversation("c1")
@@ -120,7 +122,7 @@ async def test_server_pings_and_pong_keeps_connection(make_server) -> None:
         assert (await recv(ws, "pong"))["type"] == "pong"
 
 
-async def test_silent_connection_is_dropped(make_server) -> None:
+async def test_silent_connection_is_dropped(make_server, until) -> None:
     server = make_server(heartbeat_s=0.2)
     async with server.ws() as ws:
         await recv(ws, "welcome")
@@ -128,16 +130,16 @@ async def test_silent_connection_is_dropped(make_server) -> None:
             while True:  # read (so it is not 'slow'), never answer
                 await asyncio.wait_for(ws.recv(), 5)
         assert closed.value.rcvd.code == 4408
-    await _until(lambda: not server.services.hub.connections)
+    await until(lambda: not server.services.hub.connections)
 
 
-async def test_vanished_client_is_removed_from_hub(server: RunningServer) -> None:
+async def test_vanished_client_is_removed_from_hub(server: RunningServer, until) -> None:
     ws = await server.ws()
     await recv(ws, "welcome")
     await send(ws, type="subscribe", conversation_ids=["gone"])
     await recv(ws, "subscribed")
     ws.transport.abort()  # no close frame: the TCP connection just goes away
-    await _until(lambda: not server.services.hub.connections)
+    await until(lambda: not server.services.hub.connections)
     assert "gone" not in server.services.hub._subscribers
     async with server.ws() as ingest:  # publishing to its conversation is harmless
         await recv(ingest, "welcome")
@@ -159,9 +161,3 @@ def test_every_frame_type_is_documented() -> None:
     undocumented = [code for code in get_args(ErrorCode) if f"`{code}`" not in doc]
     assert not undocumented, f"error codes missing from docs/protocol.md: {undocumented}"
 
-
-async def _until(condition, timeout: float = 5.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():
-        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.02)

@@ -33,3 +33,9 @@ def test_other_text_is_untouched_and_install_is_idempotent() -> None:
     filters = [f for f in logging.getLogger("uvicorn.access").filters
                if isinstance(f, TokenRedactingFilter)]
     assert len(filters) == 1
+
+
+def test_encoded_parameter_names_are_redacted_too() -> None:
+    """``%74oken`` does not authenticate, but whatever it carries stays out of the log."""
+    assert redact("/ws?%74oken=s3cret&x=1") == "/ws?%74oken=***&x=1"
+    assert redact("/agent?TOKEN=s3cret") == "/agent?TOKEN=***"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.service.conftest import ADMIN, RunningServer, message, recv, send
+from tests.service.conftest import ADMIN, NO_TOKEN_LIMITS, RunningServer, message, recv, send
 
 NEW_ENTRY = """
 - id: invoice
@@ -39,7 +39,7 @@ async def _client_loop(server: RunningServer, n: int, stop: asyncio.Event, out: 
 
 async def test_hot_reindex_under_load(make_server, knowledge_dir: Path, tmp_path: Path) -> None:
     server = make_server(knowledge=knowledge_dir, index=tmp_path / "index", rate_per_s=1000,
-                         rate_burst=1000)
+                         rate_burst=1000, **NO_TOKEN_LIMITS)
     old = server.services.engine.version
     (knowledge_dir / "presale" / "invoice.yaml").write_text(NEW_ENTRY, encoding="utf-8")
     frames: list[dict] = []

@@ -5,7 +5,10 @@
 //   'state'  detail {state, reason, attempt, retryInMs}   state: connecting|open|reconnecting|closed
 //   'frame'  detail {frame}                                every server frame after JSON parsing
 
-const FATAL_CLOSE_CODES = new Set([4401, 4403]); // bad token, forbidden: retrying cannot help
+import { FINAL_CLOSE_REASONS } from './vocabulary.js';
+
+// Bad token, forbidden: retrying cannot help.
+const FATAL_CLOSE_CODES = new Set(Object.keys(FINAL_CLOSE_REASONS).map(Number));
 const OUTBOX_LIMIT = 200;
 
 export function websocketUrl(server, token) {

@@ -1,4 +1,10 @@
 // Every string the agent reads, in one place (the UI is Chinese; identifiers stay English).
+// Risk and severity labels and close codes are shared with the service: vocabulary.js is
+// generated from assist/core/vocabulary.py.
+
+import { FINAL_CLOSE_REASONS, RISK_LABELS, SEVERITY_LABELS } from './vocabulary.js';
+
+export { RISK_LABELS, SEVERITY_LABELS };
 
 export const STATE_LABELS = {
   idle: '未连接',
@@ -10,26 +16,10 @@ export const STATE_LABELS = {
 
 // Why a connection was closed for good (no automatic retry makes sense).
 export const CLOSE_REASONS = {
-  4401: '令牌无效或缺失',
-  4403: '无权访问（角色或来源不被允许）',
+  ...FINAL_CLOSE_REASONS,
   no_token: '缺少令牌',
   no_conversation: '未指定会话',
   bad_server: '服务地址无效',
-};
-
-export const SEVERITY_LABELS = { block: '高危', warn: '注意', info: '提示' };
-
-export const RISK_LABELS = {
-  phishing_link: '钓鱼链接',
-  malicious_file: '可疑文件',
-  impersonation: '冒充身份',
-  off_platform_payment: '站外付款',
-  off_platform_contact: '引导站外联系',
-  verification_code: '索要验证码',
-  account_switch: '要求换号交易',
-  fake_review: '刷单/虚假评价',
-  extortion_bait: '敲诈诱导',
-  click_for_me: '要求代点链接',
 };
 
 // Template variables a reply may contain, filled from the host's context.

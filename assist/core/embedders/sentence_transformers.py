@@ -29,7 +29,10 @@ class SentenceTransformerEmbedder:
         self._model = SentenceTransformer(str(path), device=device, local_files_only=True)
         get_dim = getattr(self._model, "get_embedding_dimension", None) or (
             self._model.get_sentence_embedding_dimension)  # renamed in sentence-transformers 5
-        self.dim = int(get_dim())
+        dim = get_dim()
+        if dim is None:
+            raise ValueError(f"{path}: the model does not say its embedding dimension")
+        self.dim = int(dim)
         self.name = f"sentence-transformers:{path.resolve().name}"
         self._lock = threading.Lock()
 

@@ -49,6 +49,7 @@ def build(vectors: np.ndarray, kind: AnnKind | None = None) -> faiss.Index:
     vectors = _checked(vectors)
     dim = vectors.shape[1]
     kind = kind or choose_kind(len(vectors))
+    index: faiss.Index
     if kind == "hnsw":
         index = faiss.IndexHNSWFlat(dim, HNSW_NEIGHBOURS, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = 80

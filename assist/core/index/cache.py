@@ -37,6 +37,13 @@ class VectorCache:
     def get(self, text: str) -> np.ndarray | None:
         return self._vectors.get(text_key(text))
 
+    def require(self, text: str) -> np.ndarray:
+        """The cached vector of ``text``, which the caller has just embedded or found."""
+        vector = self.get(text)
+        if vector is None:
+            raise KeyError(f"no cached vector for {text!r}")
+        return vector
+
     def put(self, text: str, vector: np.ndarray) -> None:
         self._vectors[text_key(text)] = vector
 

@@ -3,7 +3,8 @@
 Layout::
 
     CURRENT            name of the live version directory (replaced atomically)
-    v-<hash>/          manifest.json, entries.json, rows.json, vectors.faiss, background.npy,
+    v-<hash>/          manifest.json (with the fitted on-topic calibration and library links),
+                       entries.json, rows.json, vectors.faiss, background.npy (the rejection class),
                        classifier.npz (absent when skipped),
                        lists/*.txt (host allow/block lists copied from knowledge/lists)
     .cache/            embedding cache reused by incremental builds
@@ -27,8 +28,10 @@ import numpy as np
 from pydantic import BaseModel
 
 from assist.core.index import ann
+from assist.core.index.calibration import Calibration
 from assist.core.index.classifier import EntryClassifier
 from assist.core.knowledge import Entry
+from assist.core.library.link import Link
 
 FORMAT_VERSION = 1
 CURRENT_FILE = "CURRENT"
@@ -61,6 +64,11 @@ class Manifest(BaseModel):
     entries: int
     vectors: int
     kinds: dict[str, int]
+    # the fitted on-topic gate (assist/core/index/calibration.py); None in versions built before
+    calibration: Calibration | None = None
+    rejection: dict[str, int] = {}  # rejection-class sentences by source (background, courtesy)
+    library: int = 0  # standard-library entries offered for linking (0: library off)
+    links: dict[str, list[Link]] = {}  # entry id -> the library entries it borrows from
 
 
 @dataclass(frozen=True)
@@ -71,6 +79,7 @@ class Row:
     field: str
     text: str
     norm: str
+    source: str | None = None  # the library entry a borrowed phrasing comes from
 
 
 @dataclass(frozen=True)
@@ -92,7 +101,8 @@ def current_version_dir(root: Path) -> Path:
     try:
         name = pointer.read_text(encoding="utf-8").strip()
     except FileNotFoundError:
-        raise IndexNotFound(f"no index at {root} (run 'assist index build', alias 'assist-index build')") from None
+        raise IndexNotFound(f"no index at {root} "
+                            "(run 'assist index build', alias 'assist-index build')") from None
     version_dir = Path(root) / name
     if not (version_dir / MANIFEST_FILE).is_file():
         raise IndexNotFound(f"{pointer} names {name!r}, which is missing or incomplete")
@@ -138,7 +148,8 @@ def write_version(out_dir: Path, version: str, files: VersionFiles) -> Path:
             files.classifier.save(staging)
         _write_json(staging / "entries.json",
                     [e.model_dump(exclude_defaults=True) for e in files.entries])
-        _write_json(staging / "rows.json", [asdict(r) for r in files.rows])
+        _write_json(staging / "rows.json",
+                    [{k: v for k, v in asdict(r).items() if v is not None} for r in files.rows])
         (staging / LISTS_DIR).mkdir()
         for name, data in files.lists.items():
             (staging / LISTS_DIR / name).write_bytes(data)

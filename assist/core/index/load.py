@@ -14,6 +14,8 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from assist.core.index.calibration import DEFAULT as DEFAULT_CALIBRATION
+from assist.core.index.calibration import Calibration
 from assist.core.index.classifier import EntryClassifier
 from assist.core.index.format import (
     EmbedderMismatch,
@@ -48,6 +50,11 @@ class LoadedIndex:
     def version(self) -> str:
         return self.manifest.version
 
+    @property
+    def calibration(self) -> Calibration:
+        """The version's fitted on-topic gate (the old constants for versions without one)."""
+        return self.manifest.calibration or DEFAULT_CALIBRATION
+
 
 def load_index(root: Path, embedder_name: str | None = None) -> LoadedIndex:
     """Load the live version under ``root``; refuse one built by another embedder."""
@@ -64,6 +71,9 @@ def load_index(root: Path, embedder_name: str | None = None) -> LoadedIndex:
     if index.ntotal != len(rows) or index.d != manifest.dim:
         raise IndexNotFound(f"{version_dir} is inconsistent: {index.ntotal} vectors, {len(rows)} rows")
     background = read_background(version_dir)
+    if manifest.calibration is None:
+        log.warning("index %s has no fitted on-topic calibration (built before it existed): "
+                    "using the old fixed gate; re-index to fit it", manifest.version)
     try:
         classifier = EntryClassifier.load(version_dir)
     except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile) as exc:

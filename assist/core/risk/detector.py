@@ -11,22 +11,23 @@ from collections.abc import Sequence
 
 from assist.core.models import Attachment, Risk, Severity
 from assist.core.retrieval import EntryHit
-from assist.core.risk.attachments import check_attachments
+from assist.core.risk.attachments import check_attachment, check_attachments, files_named_in
 from assist.core.risk.config import RiskConfig
-from assist.core.risk.intents import ASKS_TO_OPEN, INNOCENT, SHOP_LINK_TROUBLE, match_intents, pretext
+from assist.core.risk.intents import (
+    ASKS_TO_OPEN,
+    INNOCENT,
+    QUESTION_INNOCENT_TYPES,
+    SHOP_LINK_TROUBLE,
+    innocent_question,
+    match_intents,
+    pretext,
+)
 from assist.core.risk.lists import HostLists
 from assist.core.risk.markup import MarkupFinding, find_markup
 from assist.core.risk.semantic import semantic_risks
 from assist.core.risk.text import Folded, fold
 from assist.core.risk.urls import LinkChecker, LinkFinding
 
-TYPE_LABELS: dict[str, str] = {
-    "phishing_link": "钓鱼链接", "malicious_file": "危险文件", "impersonation": "冒充平台",
-    "off_platform_payment": "平台外付款", "off_platform_contact": "平台外联系",
-    "verification_code": "索要验证码", "account_switch": "换号套信息", "fake_review": "刷单刷评",
-    "extortion_bait": "诱导违规/敲诈", "click_for_me": "让客服代点代登",
-}
-SEVERITY_LABELS: dict[str, str] = {"block": "拦截", "warn": "警告", "info": "提示"}
 REPLIES: dict[str, str] = {
     "phishing_link": "亲,为了账户安全,我们这边不打开外部链接哦~您在本店直接搜索宝贝名称,"
                      "或把想要的宝贝加入购物车截图给我,我马上帮您核对~",
@@ -84,10 +85,13 @@ class RiskDetector:
         for risk in semantic_risks(text, semantic, self.config.semantic_min_score):
             if self._contradicted(risk, folded, links):
                 continue
+            kept: Risk | None = risk
             if risk.type == "phishing_link" and not links and markup is None:
-                risk = self._without_link(risk, folded)
-            if risk is not None:
-                similar.append(risk)
+                kept = self._without_link(risk, folded)
+            elif risk.type in _LINK_TYPES and links and markup is None:
+                kept = _as_severe_as_links(risk, links)
+            if kept is not None:
+                similar.append(kept)
         return merge(self._rule_risks(folded, links, markup, attachments) + similar)
 
     def rule_risks(self, text: str, attachments: Sequence[Attachment] = ()) -> list[Risk]:
@@ -102,7 +106,9 @@ class RiskDetector:
         if risk.type == "phishing_link" and links and all(link.allowed for link in links):
             return True  # the links are checked platform links
         innocent = INNOCENT.get(risk.type)
-        return bool(innocent and innocent.search(folded.text))
+        if innocent and innocent.search(folded.text):
+            return True
+        return risk.type in QUESTION_INNOCENT_TYPES and innocent_question(folded.text)
 
     def _without_link(self, risk: Risk, folded: Folded) -> Risk | None:
         """A phishing match in a message with no link: there is nothing to open yet.
@@ -132,12 +138,13 @@ class RiskDetector:
                 foreign_link = link
             if link.severity is None:
                 continue
-            reason = f"链接 {link.host}:" + ";".join(s.reason for s in link.signals) + "。"
+            reason = link_reason(link)
             risks.append(_risk("phishing_link", link.severity, reason, link.evidence, link.span,
                                "link." + link.signals[0].code))
         for file in check_attachments(list(attachments)):
             risks.append(_risk("malicious_file", file.severity, f"文件“{file.name}”:{file.reason}。",
                                file.name, None, "file." + file.code))
+        risks.extend(_named_files(folded, links))
         for hit in match_intents(folded):
             risks.append(_risk(hit.rule.type, hit.rule.severity, hit.rule.reason, hit.evidence,
                                hit.span, hit.rule.name))
@@ -158,6 +165,45 @@ class RiskDetector:
             what = f"站外链接 {link.host}"
         return _risk("click_for_me", severity, f"找借口让客服打开{what},这是钓鱼的典型说辞。",
                      found[0], found[1], "click.pretext_link")
+
+
+_LINK_TYPES = frozenset({"phishing_link", "click_for_me"})
+
+
+def _as_severe_as_links(risk: Risk, links: list[LinkFinding]) -> Risk:
+    """A semantic link match is no more severe than the worst link the rules judged.
+
+    "退款链接 <url>" resembles the refund scam whatever the url is; whether to block is the
+    rules' call on the link itself (a popular site with no phishing signal stays a warning).
+    """
+    worst = max((_RANK[link.severity] for link in links if link.severity), default=0)
+    if _RANK[risk.severity] <= worst:
+        return risk
+    return risk.model_copy(update={"severity": "warn" if worst >= 1 else "info"})
+
+
+def _named_files(folded: Folded, links: list[LinkFinding]) -> list[Risk]:
+    """Dangerous file names written in the text (not inside a link, which is judged as one)."""
+    risks = []
+    taken = [link.span for link in links]
+    for name, span in files_named_in(folded.original):
+        evidence = name
+        if any(lo < span[1] and span[0] < hi for lo, hi in taken):
+            continue
+        file = check_attachment(Attachment(name=name))
+        if file is not None:
+            risks.append(_risk("malicious_file", file.severity,
+                               f"消息里提到的文件“{evidence}”:{file.reason},收到也不要打开。",
+                               evidence, span, "file." + file.code))
+    return risks
+
+
+def link_reason(link: LinkFinding) -> str:
+    """Why a link is flagged, ending with what the agent should do instead of opening it."""
+    specific = [s.reason for s in link.signals if s.code != "offsite"]
+    where = "链接" if link.allowed or not any(s.code == "offsite" for s in link.signals) else "站外链接"
+    head = f"{where} {link.host}" + (":" + ";".join(specific) if specific else "")
+    return head + "。不要打开,请买家发商品截图或告诉你宝贝名称,在店内帮他查找。"
 
 
 def merge(risks: Sequence[Risk]) -> list[Risk]:

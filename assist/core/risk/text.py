@@ -11,6 +11,11 @@ from dataclasses import dataclass
 
 _DOTS = "\u3002\uff61\uff0e"  # 。 ｡ ．
 _ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"
+CONFUSABLES = str.maketrans({  # Cyrillic/Greek letters drawn like Latin ones
+    "а": "a", "е": "e", "о": "o", "р": "p", "с": "c", "у": "y", "х": "x", "і": "i", "ј": "j",
+    "ԁ": "d", "ѕ": "s", "ӏ": "l", "ɡ": "g", "ο": "o", "α": "a", "ν": "v", "τ": "t", "ı": "i",
+    "κ": "k", "ρ": "p", "ь": "b", "ѡ": "w", "ԛ": "q", "һ": "h", "м": "m", "т": "t", "в": "b",
+})
 
 
 def _fold_char(char: str) -> str:

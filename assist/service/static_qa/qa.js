@@ -3,13 +3,8 @@
 "use strict";
 
 const TOKEN_KEY = "assist-qa-token";
-const ACTIONS = { accepted: "直接采纳", edited: "修改后发送", dismissed: "忽略" };
-const LABELS = { right: "推荐正确", wrong_entry: "匹配错误", missing_entry: "缺少条目" };
-const RISKS = {
-  phishing_link: "钓鱼链接", malicious_file: "恶意文件", impersonation: "冒充身份",
-  off_platform_payment: "站外付款", off_platform_contact: "站外联系", verification_code: "索要验证码",
-  account_switch: "换号交易", fake_review: "刷单好评", extortion_bait: "敲诈诱导", click_for_me: "代点链接",
-};
+// Labels come from the service (/api/qa/meta "vocabulary", defined in assist/core/vocabulary.py).
+let ACTIONS = {}, LABELS = {}, RISKS = {};
 const COLORS = ["#d9480f", "#1971c2", "#2f9e44", "#ae3ec9", "#f08c00", "#0c8599", "#e03131",
                 "#5c940d", "#6741d9", "#868e96"];
 
@@ -76,6 +71,7 @@ function askToken(message) {
 async function start() {
   try {
     state.meta = await api("/api/qa/meta");
+    ({ FEEDBACK_ACTIONS: ACTIONS, QA_LABELS: LABELS, RISK_LABELS: RISKS } = state.meta.vocabulary);
   } catch (err) {
     askToken(err instanceof AuthError ? err.message : `无法连接服务:${err.message}`);
     return;
@@ -83,6 +79,8 @@ async function start() {
   $("token-form").hidden = true;
   $("app").hidden = false;
   $("index-version").textContent = `索引版本 ${state.meta.index_version}`;
+  // Promoting rewrites the knowledge folder: admin only (the qa role reads and labels).
+  $("label-promote").hidden = state.meta.role !== "admin";
   fillFilterOptions();
   await loadMessages(true);
 }
@@ -303,7 +301,7 @@ async function loadMetrics() {
   const percent = { y: { min: 0, max: 100, ticks: { callback: (v) => `${v}%` } } };
   const series = (key) => m.days.map((d) => (d[key] === null ? null : +(d[key] * 100).toFixed(2)));
   chart("chart-acceptance", { type: "line", data: { labels: days, datasets: [
-    { label: "直接采纳", data: series("acceptance_rate"), borderColor: COLORS[1], backgroundColor: COLORS[1] },
+    { label: ACTIONS.accepted, data: series("acceptance_rate"), borderColor: COLORS[1], backgroundColor: COLORS[1] },
     { label: "采纳+修改", data: series("adoption_rate"), borderColor: COLORS[2], backgroundColor: COLORS[2] }] },
     options: { scales: percent } });
   chart("chart-coverage", { type: "line", data: { labels: days, datasets: [
