@@ -202,3 +202,14 @@ def start_node(tmp: Path, name: str, knowledge: Path, index: Path, redis_url: st
 
 def unique_prefix() -> str:
     return f"assist-test-{secrets.token_hex(4)}"
+
+
+def forget_prefix(url: str, prefix: str) -> None:
+    """Delete the keys a test run left under its prefix (the index version it announced)."""
+    import redis
+
+    with contextlib.suppress(Exception):
+        client = redis.Redis.from_url(url, socket_connect_timeout=1)
+        for key in client.scan_iter(f"{prefix}:*"):
+            client.delete(key)
+        client.close()

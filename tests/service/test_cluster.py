@@ -20,6 +20,7 @@ import websockets
 from tests.service.cluster_support import (
     PG_URL,
     Node,
+    forget_prefix,
     http_json,
     postgres_schema,
     require_redis,
@@ -55,6 +56,7 @@ def pair(tmp_path: Path, log_store: str) -> Iterator[tuple[Node, Node]]:
     finally:
         for node in nodes:
             node.stop()
+        forget_prefix(redis_url, prefix)
 
 
 def ws(node: Node, token: str = AGENT) -> websockets.ClientConnection:
