@@ -166,6 +166,9 @@ def start_node(tmp: Path, name: str, knowledge: Path, index: Path, redis_url: st
     data = tmp / f"data-{name}"
     environment = {**os.environ, "ASSIST_TOKENS": ",".join(TOKENS), "ASSIST_DEV": "false",
                    "ASSIST_RATE_PER_S": "1000", "ASSIST_RATE_BURST": "1000",
+                   # One agent token on every load socket: the per-token limits are not tested here.
+                   "ASSIST_TOKEN_RATE_PER_S": "100000", "ASSIST_TOKEN_RATE_BURST": "100000",
+                   "ASSIST_TOKEN_QUEUE": "100000", "ASSIST_MAX_CONNECTIONS_PER_TOKEN": "10000",
                    "ASSIST_REDIS_PREFIX": prefix, "ASSIST_INDEX_POLL_S": "1",
                    "ASSIST_WIDGET_DIR": str(tmp / "widget"), **env}
     environment.pop("ASSIST_CONFIG", None)
