@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 BATCH_SIZE = 64
 # Bumped whenever what is embedded per entry or fitted per version changes, so an unchanged
 # knowledge folder still gets a new version with the new rows.
-BUILD_SCHEME = "rows-4 gate-4 library-3"
+BUILD_SCHEME = "rows-5 gate-4 library-3"
 KEEP_VERSIONS = 3  # old versions stay briefly so a reader that just read CURRENT can finish
 
 
@@ -135,6 +135,7 @@ def fit_gate(entries: list[Entry], rows: list[Row], row_vectors: np.ndarray,
                            positive_weights=np.array(weights))
 
 
+CLAUSES_TRAIN_BELOW_QUESTIONS = 3  # see build_index: which entries' reply clauses train the classifier
 REPLY_LEAD_CHARS = 60  # a reply's opening sentences up to about this length are embedded
 _SENTENCE_END = re.compile(r"(?<=[。!?！？~～;；\n])")
 _SALUTATION = re.compile(r"^(亲爱的|亲亲|亲)[,，!！~～ ]*")
@@ -155,6 +156,22 @@ def reply_lead(reply: str) -> str:
     return lead.strip()
 
 
+MIN_CLAUSE_CHARS = 6  # shorter clauses ("好的呢~", "放心拍哦") say nothing about the situation
+_CLAUSE_END = re.compile(r"(?<=[。!?！？~～;；\n,，])")
+
+
+def reply_clauses(reply: str) -> list[str]:
+    """Every clause of a reply long enough to carry content, each embedded as its own row.
+
+    A buyer asks about one detail of a reply ("能用电信卡吗" against a reply about dual SIM,
+    5G and 电信 cards); a whole-reply or lead vector dilutes it with the others, one clause
+    per row lets the detail match on its own (benchmarks/shops dev: R@1 +2 to +14 points).
+    """
+    text = _SALUTATION.sub("", reply.strip())
+    clauses = (_SALUTATION.sub("", c.strip()).strip() for c in _CLAUSE_END.split(text))
+    return [c for c in clauses if len(c) >= MIN_CLAUSE_CHARS]
+
+
 def entry_fields(entry: Entry) -> list[tuple[str, str]]:
     """(field, text) pairs embedded for one entry.
 
@@ -172,6 +189,7 @@ def entry_fields(entry: Entry) -> list[tuple[str, str]]:
             fields.append(("category", words))
         if entry.reply:
             fields.append(("reply", reply_lead(entry.reply)))
+            fields += [("clause", c) for c in reply_clauses(entry.reply)]
     if entry.kind == "policy" and entry.text:
         fields.append(("text", entry.text))
     return fields
@@ -336,6 +354,12 @@ def build_index(knowledge_dir: Path, out_dir: Path, embedder: Embedder,
     # entry is similar to, but trained on they made linked entries the default answer of a
     # folder of reply-only scripts (benchmarks/shops dev questions).
     own = np.array([r.source is None for r in rows])
+    # Reply clauses train it only for entries with almost no buyer phrasings of their own: an
+    # entry with questions is defined by them, and its reply's clauses taught the classifier
+    # agent wording that pulled neighbouring questions over (shipped dev set R@1 0.952 -> 0.941).
+    own &= np.array([r.field != "clause"
+                     or len(entries[r.entry].questions) < CLAUSES_TRAIN_BELOW_QUESTIONS
+                     for r in rows])
     model = classifier.train(entry_vectors[own],
                              np.array([r.entry for r in rows], dtype=np.int64)[own],
                              len(entries), classifier_config)
