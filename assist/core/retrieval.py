@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import faiss
 import numpy as np
 from pydantic import BaseModel
 
@@ -38,6 +39,7 @@ class RetrievalConfig(BaseModel):
     # a number overrides it for every version.
     min_score: float | None = None
     background_margin: float | None = None
+    product_margin: float | None = None  # the "do you sell X" channel's (see Calibration)
     policy_min_score_above: float = 0.05  # a policy needs this much more than the script floor
     risk_min_score: float = 0.6
     relative_cutoff: float = 0.2  # runners-up whose similarity is this far below the best go
@@ -97,7 +99,14 @@ class Retriever:
                               for row in index.rows]
         # The background as a FAISS index: numpy's product spreads over every BLAS thread, and
         # under load their spin-waiting cost ~100 us per message (FAISS runs single-threaded).
-        self._background = ann.build(index.background, "flat") if len(index.background) else None
+        # The rejection class is stored as one array: chat and courtesy first, then the
+        # "do you sell X" questions of the product channel (calibration.fit_product_margin).
+        products = (index.manifest.rejection.get("other products", 0)
+                    if index.calibration.product_margin is not None else 0)
+        chat = index.background[: len(index.background) - products]
+        self._background = ann.build(chat, "flat") if len(chat) else None
+        self._products = (ann.build(np.ascontiguousarray(index.background[len(chat):]), "flat")
+                          if products else None)
 
     def suggest(self, text: str) -> Retrieval:
         return self.suggest_many([text])[0]
@@ -110,18 +119,20 @@ class Retriever:
             return [Retrieval(p) for p in prepared]
         vectors = self.embedder.encode([p.text for p in content])
         scores, ids = ann.search(self.index.ann, vectors, self.config.candidates)
-        background = self._background_scores(vectors)
+        background = self._nearest(self._background, vectors)
+        products = self._nearest(self._products, vectors)
         probabilities = self._probabilities(vectors)
-        ranked = iter([self._rank(p, s, i, b, pr) for p, s, i, b, pr
-                       in zip(content, scores.tolist(), ids.tolist(), background, probabilities,
-                              strict=True)])
+        ranked = iter([self._rank(p, s, i, b, o, pr) for p, s, i, b, o, pr
+                       in zip(content, scores.tolist(), ids.tolist(), background, products,
+                              probabilities, strict=True)])
         return [next(ranked) if p.has_content else Retrieval(p) for p in prepared]
 
-    def _background_scores(self, vectors: np.ndarray) -> list[float]:
-        """Each vector's highest cosine to the small-talk background (-1 without one)."""
-        if self._background is None:
+    @staticmethod
+    def _nearest(rejection: faiss.Index | None, vectors: np.ndarray) -> list[float]:
+        """Each vector's highest cosine to a rejection class (-1 without one)."""
+        if rejection is None:
             return [-1.0] * len(vectors)
-        return ann.search(self._background, vectors, 1)[0][:, 0].tolist()
+        return ann.search(rejection, vectors, 1)[0][:, 0].tolist()
 
     def _probabilities(self, vectors: np.ndarray) -> np.ndarray | list[None]:
         classifier = self.index.classifier
@@ -130,7 +141,8 @@ class Retriever:
         return classifier.probabilities(vectors)
 
     def _rank(self, message: Normalised, scores: list[float], ids: list[int],
-              background: float, probabilities: np.ndarray | None) -> Retrieval:
+              background: float, products: float,
+              probabilities: np.ndarray | None) -> Retrieval:
         weight = self.config.lexical_weight
         query = grams(message.text)
         row_entry, row_grams, discount = self._row_entry, self._row_grams, self._row_discount
@@ -158,9 +170,10 @@ class Retriever:
                          rows[row_id].text, rows[row_id].source)
                 for entry, (score, cosine, row_id) in best.items()]
         hits.sort(key=lambda h: h.score, reverse=True)
-        return self._select(message, hits, background)
+        return self._select(message, hits, background, products)
 
-    def _select(self, message: Normalised, hits: list[EntryHit], background: float) -> Retrieval:
+    def _select(self, message: Normalised, hits: list[EntryHit], background: float,
+                products: float) -> Retrieval:
         cfg = self.config
         fitted = self.index.calibration
         min_score = fitted.min_score if cfg.min_score is None else cfg.min_score
@@ -170,7 +183,12 @@ class Retriever:
         result.risk_matches = [h for h in hits if h.entry.kind == "risk"
                                and h.cosine >= cfg.risk_min_score]
 
+        product_margin = (fitted.product_margin if cfg.product_margin is None
+                          else cfg.product_margin)
+
         def on_topic(hit: EntryHit, floor: float) -> bool:
+            if product_margin is not None and products - hit.cosine >= product_margin:
+                return False  # asks about goods the shop does not sell
             return hit.similarity >= floor and hit.cosine - background >= margin
 
         scripts = [h for h in hits if h.entry.kind == "script" and on_topic(h, min_score)]
