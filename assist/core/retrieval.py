@@ -18,6 +18,7 @@ import faiss
 import numpy as np
 from pydantic import BaseModel
 
+from assist.core.bm25 import BM25
 from assist.core.embedders import Embedder
 from assist.core.index import ann
 from assist.core.index.calibration import BORROWED_DISCOUNT
@@ -26,6 +27,23 @@ from assist.core.knowledge import Entry
 from assist.core.lexical import LEXICAL_WEIGHT, dice, grams
 from assist.core.models import PolicySnippet, ScriptSuggestion
 from assist.core.textnorm import Normalised, normalise
+
+
+THIN_BELOW_QUESTIONS = 3  # a script with fewer own example questions is a thin one
+
+
+def thin_share(entries: Sequence[Entry]) -> float:
+    """Share of the scripts that have fewer than ``THIN_BELOW_QUESTIONS`` own questions."""
+    scripts = [e for e in entries if e.kind == "script"]
+    if not scripts:
+        return 0.0
+    return sum(len(e.questions) < THIN_BELOW_QUESTIONS for e in scripts) / len(scripts)
+
+
+def entry_document(entry: Entry) -> str:
+    """An entry's whole text for the lexical channel: title, category, code, reply, questions."""
+    return " ".join([entry.title or "", entry.category.replace("/", " ").replace("=>", " "),
+                     entry.code or "", entry.reply or "", entry.text or "", *entry.questions])
 
 
 class RetrievalConfig(BaseModel):
@@ -45,6 +63,11 @@ class RetrievalConfig(BaseModel):
     relative_cutoff: float = 0.2  # runners-up whose similarity is this far below the best go
     # score = (similarity + w * classifier probability) / (1 + w); gates use similarity only
     classifier_weight: float = 0.5
+    # Whole-entry character-bigram BM25 (assist/core/bm25.py) blended into the ranking score
+    # with this weight times the share of thin scripts (fewer than 3 own questions): it helps
+    # where an entry is a reply more than a set of phrasings, and cost the shipped base (10-21
+    # phrasings per script) three dev questions to lexical look-alikes (两件 -> 两件运费).
+    bm25_weight: float = 0.2
     # A borrowed library phrasing is weaker evidence than the entry's own text: library entries
     # are broader than the shop entry linked to them, so their phrasings score this much less.
     borrowed_discount: float = BORROWED_DISCOUNT
@@ -105,6 +128,9 @@ class Retriever:
                     if index.calibration.product_margin is not None else 0)
         chat = index.background[: len(index.background) - products]
         self._background = ann.build(chat, "flat") if len(chat) else None
+        self._bm25_weight = self.config.bm25_weight * thin_share(index.entries)
+        self._bm25 = (BM25([normalise(entry_document(e)).text for e in index.entries])
+                      if self._bm25_weight > 0 else None)
         self._products = (ann.build(np.ascontiguousarray(index.background[len(chat):]), "flat")
                           if products else None)
 
@@ -161,7 +187,12 @@ class Retriever:
         entries, rows = self.index.entries, self.index.rows
         blend = self.config.classifier_weight if probabilities is not None else 0.0
 
+        lexical = self._bm25.scores(message.text) if self._bm25 is not None else None
+        bw = self._bm25_weight
+
         def ranked(entry: int, score: float) -> float:
+            if lexical is not None:
+                score = (score + bw * float(lexical[entry])) / (1 + bw)
             if probabilities is None or not blend:
                 return score
             return (score + blend * float(probabilities[entry])) / (1 + blend)
