@@ -28,7 +28,6 @@ from assist.core.lexical import LEXICAL_WEIGHT, dice, grams
 from assist.core.models import PolicySnippet, ScriptSuggestion
 from assist.core.textnorm import Normalised, normalise
 
-
 THIN_BELOW_QUESTIONS = 3  # a script with fewer own example questions is a thin one
 
 
