@@ -1,11 +1,14 @@
 """Which templates fit this message? Embedding search, lexical re-scoring, off-topic gating.
 
 Similarity is per entry (its best-matching row wins); the ranking blends it with the entry
-classifier's probability (assist/classifier.py), which separates neighbouring entries better
-than any single nearest example. A message gets suggestions only if it has
-content (not just a link, number or emoji), its best entry clears an absolute floor, and it is
-closer to that entry than to the small-talk background by a margin: one threshold alone lets
-acknowledgements through or drops real questions. Acknowledgements and goodbyes are handled by
+classifier's probability (assist/core/index/classifier.py), which separates neighbouring
+entries better than any single nearest example, and, on thin folders, with a whole-entry BM25
+score (assist/core/bm25.py). A message gets suggestions only if it has content (not just a
+link, number or emoji), some script clears an absolute floor and is closer to the message than
+the small-talk background by a margin, and no "do you sell X" question about goods the folder
+never mentions is much closer (the product channel): one threshold alone lets
+acknowledgements through or drops real questions. The gate decides about the message; the
+ranking then decides which script comes first. Acknowledgements and goodbyes are handled by
 courtesy entries: when one wins, it is the only suggestion.
 """
 
