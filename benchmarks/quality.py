@@ -196,7 +196,8 @@ def cross_validate(knowledge_dir: Path, folds: int, embedder, config: RetrievalC
         print(f"cv {name}: {value:.3f}")
 
 
-UNGATED = {"min_score": -10.0, "background_margin": -10.0}  # every message gets its ranking
+# every message gets its ranking
+UNGATED = {"min_score": -10.0, "background_margin": -10.0, "product_margin": 10.0}
 
 
 def summary_line(gated: Report, ungated: Report) -> str:

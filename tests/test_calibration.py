@@ -93,3 +93,28 @@ def test_a_version_built_before_calibration_loads_with_the_old_gate(tmp_path: Pa
     del data["calibration"]
     manifest_path.write_text(json.dumps(data), "utf-8")
     assert load_index(tmp_path / "idx").calibration == calibration.DEFAULT
+
+
+def test_questions_about_goods_the_shop_does_not_sell_are_rejected(tmp_path: Path,
+                                                                   embedder: Embedder) -> None:
+    build_index(_thin_shop(tmp_path), tmp_path / "idx", embedder, progress=False)
+    manifest = read_manifest(current_version_dir(tmp_path / "idx"))
+    assert manifest.calibration is not None and manifest.calibration.product_margin is not None
+    assert manifest.rejection["other products"] > 40
+    engine = open_engine(tmp_path / "idx", embedder)
+    for other in ("你们卖洗发水吗", "有没有卖狗粮的"):  # neither is listed in other_products.txt
+        assert engine.suggest(other).scripts == [], other
+    assert [s.id for s in engine.suggest("保修多长时间").scripts][:1] == ["warranty"]
+    # with the channel off (a margin no message reaches) the same question is answered
+    off = open_engine(tmp_path / "idx", embedder, RetrievalConfig(product_margin=10.0))
+    assert off.suggest("你们卖洗发水吗").scripts or off.suggest("有没有卖狗粮的").scripts
+
+
+def test_a_product_the_folder_mentions_leaves_the_product_class() -> None:
+    from assist.core.index.build import sold_by_folder
+    from assist.core.knowledge import Entry
+
+    entries = [Entry(id="a", kind="script", category="售后/保修",
+                     reply="亲,耳机和充电器都保修一年哦~")]
+    sold = sold_by_folder([("你们卖耳机吗", ["耳机"]), ("你们卖空调吗", ["空调"])], entries)
+    assert sold.tolist() == [True, False]

@@ -31,9 +31,11 @@ def test_build_writes_a_self_describing_version(knowledge_dir: Path, tmp_path: P
     assert index.manifest.dim == embedder.dim == index.ann.d
     assert index.manifest.entries == len(index.entries) == 6
     assert index.manifest.kinds == {"script": 4, "policy": 1, "risk": 1}
-    # every question, title and policy text is a row; a script also has its category and reply lead
+    # every question, title and policy text is a row; a script also has its category, reply
+    # lead and reply clauses
     assert index.ann.ntotal == len(index.rows) == summary.vectors
-    assert {r.field for r in index.rows} == {"question", "title", "text", "category", "reply"}
+    assert {r.field for r in index.rows} == {"question", "title", "text", "category", "reply",
+                                             "clause"}
     assert index.background.shape[1] == embedder.dim
 
 
@@ -51,7 +53,7 @@ def test_incremental_build_embeds_only_new_texts(knowledge_dir: Path, tmp_path: 
         f.write(NEW_ENTRY)
     second = build_index(knowledge_dir, tmp_path / "idx", embedder, progress=False)
     assert second.version != first.version
-    assert second.embedded == 4  # two questions, category and reply; no title
+    assert second.embedded == 6  # two questions, category, reply lead and its two clauses
     assert load_index(tmp_path / "idx").manifest.entries == 7
 
 
@@ -134,5 +136,8 @@ def test_a_script_without_questions_is_embedded_from_what_it_has():
                         "价格便宜很多的那种要慎重呢,买之前可以先问问我。")
     rows = entry_rows([quick])
     assert [(r.field, r.text) for r in rows] == [
-        ("category", "版本"), ("reply", "我们家只卖国行,不卖港版和水货哦~")]
+        ("category", "版本"), ("reply", "我们家只卖国行,不卖港版和水货哦~"),
+        ("clause", "我们家只卖国行,"), ("clause", "不卖港版和水货哦~"), ("clause", "国行享受全国联保,"),
+        ("clause", "港版在大陆官方售后是不给保修的,"), ("clause", "价格便宜很多的那种要慎重呢,"),
+        ("clause", "买之前可以先问问我。")]
     assert reply_lead("亲,好的~") == "好的~"

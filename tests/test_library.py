@@ -20,7 +20,7 @@ from assist.core.settings import Settings
 REPO = Path(__file__).parent.parent
 
 THIN_SHOP = (REPO / "tests" / "fixtures" / "thin_shop" / "shop.yaml").read_text("utf-8")
-NO_OWN_EXAMPLE = "能不能寄到我单位"  # nothing like it in the folder; the library has 寄到我单位去吧
+NO_OWN_EXAMPLE = "我搬家了"  # nothing like it in the folder; the library has 我搬家了地址要改一下
 
 
 def _shop(tmp_path: Path, text: str = THIN_SHOP) -> Path:

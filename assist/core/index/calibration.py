@@ -57,6 +57,11 @@ class Calibration(BaseModel):
     negatives: int = 0  # held-out rejection sentences
     answered: float | None = None  # share of positives the fitted gate lets through
     rejected: float | None = None  # share of negatives it rejects
+    # Questions about goods the folder does not sell (index/data/other_products.txt): a message
+    # is off topic when its cosine to the nearest of them exceeds its best script's cosine by
+    # at least this much. None: no such sentences in the version (older versions too).
+    product_margin: float | None = None
+    products_rejected: float | None = None  # share of held-out product questions rejected
 
 
 DEFAULT = Calibration(min_score=0.45, background_margin=0.02, method="default")
@@ -131,6 +136,48 @@ def _accepted(sims: np.ndarray, coss: np.ndarray, backgrounds: np.ndarray,
         any_hit = (passes_floor[:, :, f, None] & passes_margin).any(axis=1)  # [n, margins]
         accepted[f] = weights @ any_hit
     return accepted
+
+
+PRODUCT_MARGINS = np.round(np.arange(-0.20, 0.60, 0.01), 2)
+
+
+def fit_product_margin(row_vectors: np.ndarray, row_entry: np.ndarray,
+                       products: np.ndarray, gate: Calibration,
+                       rejection: np.ndarray, row_norms: list[str],
+                       config: CalibrationConfig | None = None) -> Calibration:
+    """Add the product channel to a fitted gate: the loosest margin (the largest) at which
+    ``reject_share`` of the held-out product questions are rejected by the gate or by it.
+
+    Each product question is held out: its nearest *other* product question stands for the
+    channel, as an unseen "do you sell X" would find its nearest listed one. The loosest margin
+    costs real questions least: one that merely shares the "有…吗" frame is closer to its
+    script than to "你们卖空调吗" by far more than an unrelated product question is.
+    """
+    cfg = config or CalibrationConfig()
+    if len(products) < 2 or len(row_vectors) == 0:
+        return gate
+    rows = _unit(np.asarray(row_vectors, dtype=np.float32))
+    products = _unit(np.asarray(products, dtype=np.float32))
+    rejection = _unit(np.asarray(rejection, dtype=np.float32))
+    norms = ["\0product"] * len(products)  # never equal to a row: nothing of the rows is held out
+    sims, coss, backgrounds = _features(products, norms, rows, row_norms, row_entry,
+                                        np.zeros(len(row_norms)), rejection,
+                                        ["\0rejection"] * len(rejection), cfg.lexical_weight)
+    to_products = products @ products.T
+    np.fill_diagonal(to_products, -1.0)
+    nearest = to_products.max(axis=1)
+    passes = ((sims >= gate.min_score - 1e-9)
+              & (coss - backgrounds[:, None] >= gate.background_margin - 1e-9)).any(axis=1)
+    best_cosine = np.where(sims >= gate.min_score - 1e-9, coss, -np.inf).max(axis=1)
+    excess = nearest - best_cosine  # the channel's evidence against each product question
+    margin, share = float(PRODUCT_MARGINS[0]), 0.0
+    for candidate in PRODUCT_MARGINS[::-1]:  # loosest first
+        share = float(np.mean(~passes | (excess >= candidate - 1e-9)))
+        if share >= cfg.reject_share - 1e-9:
+            margin = float(candidate)
+            break
+    return gate.model_copy(update={"product_margin": margin,
+                                   "products_rejected": round(share, 4)})
 
 
 def fit(row_vectors: np.ndarray, row_norms: list[str], row_entry: np.ndarray,
