@@ -61,7 +61,8 @@ class BuildSummary:
         borrowed = (f"; {len(self.links)} entries borrow phrasings from the standard library "
                     f"({sum(len(v) for v in self.links.values())} links)" if self.links else "")
         return (f"index {self.version} {state}: {self.entries} entries, {self.vectors} vectors "
-                f"({self.embedded} newly embedded, the rest from cache) "
+                f"({self.embedded} texts embedded now, incl. background, courtesy and library "
+                f"sentences; the others came from the cache) "
                 f"in {self.seconds:.1f}s -> {self.path}{borrowed}")
 
     def link_lines(self) -> list[str]:
