@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from assist.core.bm25 import BM25, bigrams
+from assist.core.bm25 import BM25
 from assist.core.knowledge import Entry
+from assist.core.lexical import bigrams
 from assist.core.retrieval import entry_document, thin_share
 
 

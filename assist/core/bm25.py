@@ -14,13 +14,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from assist.core.lexical import bigrams
+
 K1 = 1.2
 B = 0.75
-
-
-def bigrams(text: str) -> list[str]:
-    chars = [c for c in text if not c.isspace()]
-    return [a + b for a, b in zip(chars, chars[1:], strict=False)]
 
 
 class BM25:

@@ -9,10 +9,15 @@ from __future__ import annotations
 LEXICAL_WEIGHT = 0.3  # share of character overlap in a row's similarity (the rest is cosine)
 
 
+def bigrams(text: str) -> list[str]:
+    """Character bigrams in order (repeats kept), whitespace ignored."""
+    chars = [c for c in text if not c.isspace()]
+    return [a + b for a, b in zip(chars, chars[1:], strict=False)]
+
+
 def grams(text: str) -> frozenset[str]:
     """Character unigrams and bigrams, whitespace ignored."""
-    chars = [c for c in text if not c.isspace()]
-    return frozenset(chars) | {a + b for a, b in zip(chars, chars[1:], strict=False)}
+    return frozenset(c for c in text if not c.isspace()) | frozenset(bigrams(text))
 
 
 def dice(q: frozenset[str], c: frozenset[str]) -> float:
