@@ -12,7 +12,7 @@ from assist.core.embedders import Embedder
 from assist.core.engine import build_for, open_engine
 from assist.core.index.build import build_index
 from assist.core.index.format import current_version_dir, read_manifest
-from assist.core.knowledge import KnowledgeError, load_knowledge
+from assist.core.knowledge import Entry, KnowledgeError, load_knowledge
 from assist.core.library import load_library
 from assist.core.library.link import propose_links
 from assist.core.settings import Settings
@@ -50,6 +50,14 @@ def test_links_are_proposed_for_matching_situations_only(tmp_path: Path,
     assert [name for name, _ in links["shop-address"]] == ["change-address"]
     assert all(0 < confidence <= 1 for pairs in links.values() for _, confidence in pairs)
     assert "shop-warranty" not in links  # the library has furniture warranty only
+
+
+def test_a_bare_quick_phrase_links_by_its_reply(embedder: Embedder) -> None:
+    # No title, no questions, a group shared with its neighbours: its reply is all it says.
+    phrase = Entry(id="qn-gdz", kind="script", category="售后",
+                   reply="亲,还没发货的订单可以帮您改收货地址,把新的地址、收件人和电话发给我就好~")
+    links = propose_links([phrase], load_library(), embedder.encode)
+    assert [name for name, _ in links["qn-gdz"]] == ["change-address"]
 
 
 def test_a_question_without_own_example_is_answered_through_a_link(tmp_path: Path,

@@ -28,3 +28,25 @@ def test_normalise(raw: str, expected: str) -> None:
 ])
 def test_no_content(raw: str) -> None:
     assert normalise(raw).has_content is False
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("肿么还没到啊", "怎么还没到啊"),
+    ("有木有优惠", "有没有优惠"),
+    ("啥时候发货", "什么时候发货"),
+    ("坏了咋办", "坏了怎么办"),
+    ("是zp吗", "是正品吗"),
+    ("有货么?", "有货吗?"),
+    ("在麽", "在吗"),
+])
+def test_chat_spellings_become_the_words_they_stand_for(raw: str, expected: str) -> None:
+    assert normalise(raw).text == expected
+
+
+@pytest.mark.parametrize("raw", [
+    "zp-300有现货", "型号zp3",  # a model number, not 正品
+    "什么时候发", "怎么退", "这么多", "多么好看",  # their 么 is part of the word
+    "童鞋多大码", "稀饭好吃吗", "手表防水吗", "偶尔会卡",  # words that mean something else in a shop
+])
+def test_words_that_only_look_like_chat_spellings_stay(raw: str) -> None:
+    assert normalise(raw).text == raw.lower()
