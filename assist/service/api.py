@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 
 from assist.service.batcher import Busy
 from assist.service.deps import Admin, Agent, Reader, services_of
-from assist.service.ingest import Refused, check_message, record_feedback, suggest_message
+from assist.service.ingest import NotStored, Refused, check_message, record_feedback, suggest_message
 from assist.service.protocol import (
     Ack,
     FeedbackRequest,
@@ -28,6 +28,12 @@ _REFUSED_STATUS = {"too_large": 413, "too_many_attachments": 422}
 def refused(exc: Refused) -> JSONResponse:
     return JSONResponse({"detail": exc.message, "code": exc.code},
                         status_code=_REFUSED_STATUS.get(exc.code, 400))
+
+
+def not_stored(exc: NotStored) -> JSONResponse:
+    """With ack_after_write: the log refused the record, so the request is not acknowledged."""
+    return JSONResponse({"detail": f"{exc}; send it again", "code": "internal"}, status_code=503,
+                        headers={"Retry-After": "1"})
 
 
 @router.post("/api/suggest", response_model=SuggestResponse)
@@ -47,6 +53,8 @@ async def suggest(body: SuggestRequest, request: Request,
     except Busy as exc:
         return JSONResponse({"detail": str(exc), "code": "busy"}, status_code=429,
                             headers={"Retry-After": "1"})
+    except NotStored as exc:
+        return not_stored(exc)
     return SuggestResponse(scripts=frame.scripts, policies=frame.policies, risks=frame.risks,
                            index_version=frame.index_version, latency_ms=frame.latency_ms,
                            logged=logged)
@@ -56,9 +64,11 @@ async def suggest(body: SuggestRequest, request: Request,
 async def feedback(body: FeedbackRequest, request: Request,
                    principal: Agent) -> Any:
     try:
-        logged = record_feedback(services_of(request), principal, body)
+        logged = await record_feedback(services_of(request), principal, body)
     except Refused as exc:
         return refused(exc)
+    except NotStored as exc:
+        return not_stored(exc)
     return Ack(message_id=body.message_id, logged=logged)
 
 

@@ -97,9 +97,19 @@ def _settler(future: asyncio.Future[bool]) -> Callable[[bool], None]:
     return settle
 
 
-def record_feedback(services: Services, principal: Principal, frame: Feedback | FeedbackRequest) -> bool:
-    """Queue the feedback for the log; False when the log cannot keep it (see Ack.logged)."""
+async def record_feedback(services: Services, principal: Principal,
+                          frame: Feedback | FeedbackRequest) -> bool:
+    """Log the feedback; False when the log cannot keep it (see Ack.logged). With
+    ``ack_after_write`` it returns only once the row is committed (or spooled), like a message,
+    and raises NotStored when the store refused it: an acknowledged label is a stored label."""
     check_text(frame.final_text, services.settings.max_text_bytes, "final_text")
-    return services.writer.put(FeedbackRecord(ts=time.time(), message_id=frame.message_id,
-                                       suggestion_id=frame.suggestion_id, action=frame.action,
-                                       agent=principal.agent, final_text=frame.final_text))
+    stored = _stored_future() if services.settings.acks_after_write else None
+    logged = services.writer.put(FeedbackRecord(ts=time.time(), message_id=frame.message_id,
+                                                suggestion_id=frame.suggestion_id,
+                                                action=frame.action, agent=principal.agent,
+                                                final_text=frame.final_text),
+                                 None if stored is None else _settler(stored))
+    if stored is not None and logged and not await stored:
+        raise NotStored(f"feedback on message {frame.message_id} could not be written to the "
+                        "log store")
+    return logged

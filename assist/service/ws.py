@@ -22,7 +22,14 @@ from assist.core.vocabulary import CLOSE_BAD_TOKEN, CLOSE_FORBIDDEN, CLOSE_POLIC
 from assist.service.auth import Principal, bearer, origin_allowed, own_origins, query_token
 from assist.service.batcher import Busy
 from assist.service.hub import Connection
-from assist.service.ingest import Refused, check_message, record_feedback, suggest_message
+from assist.service.ingest import (
+    NotStored,
+    Refused,
+    check_message,
+    check_text,
+    record_feedback,
+    suggest_message,
+)
 from assist.service.limits import client_address
 from assist.service.middleware import ABORT_KEY
 from assist.service.protocol import (
@@ -177,8 +184,8 @@ def dispatch(services: Services, connection: Connection, frame: Frame, started: 
         check_message(services, frame.text, frame.attachments)  # refuse before spawning
         services.spawn(_customer_message(services, connection, principal, frame, started))
     elif isinstance(frame, Feedback):
-        logged = record_feedback(services, principal, frame)
-        connection.send(Ack(ref=frame.ref, message_id=frame.message_id, logged=logged).model_dump_json())
+        check_text(frame.final_text, services.settings.max_text_bytes, "final_text")
+        services.spawn(_feedback(services, connection, principal, frame))
     elif isinstance(frame, Subscribe):
         ids = hub.subscribe(connection, frame.conversation_ids)
         connection.send(Subscribed(ref=frame.ref, conversation_ids=ids).model_dump_json())
@@ -199,6 +206,9 @@ async def _customer_message(services: Services, connection: Connection, principa
     except Busy as exc:
         connection.send(error("busy", str(exc), frame.ref))
         return
+    except NotStored as exc:  # suggestions were sent, but the message is not acknowledged
+        connection.send(error("internal", f"{exc}; send it again", frame.ref))
+        return
     except Exception:
         log.exception("suggestions failed for message %s", frame.message_id)
         connection.send(error("internal", "could not compute suggestions; try again", frame.ref))
@@ -206,6 +216,16 @@ async def _customer_message(services: Services, connection: Connection, principa
     # Sent after the log record is queued: an acknowledged message survives a clean shutdown.
     connection.send(Ack(ref=frame.ref, message_id=frame.message_id,
                         logged=logged is not False).model_dump_json())
+
+
+async def _feedback(services: Services, connection: Connection, principal: Principal,
+                    frame: Feedback) -> None:
+    try:
+        logged = await record_feedback(services, principal, frame)
+    except NotStored as exc:
+        connection.send(error("internal", f"{exc}; send it again", frame.ref))
+        return
+    connection.send(Ack(ref=frame.ref, message_id=frame.message_id, logged=logged).model_dump_json())
 
 
 def describe(exc: ValidationError) -> str:

@@ -3,7 +3,9 @@ draining on a clean shutdown."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -165,4 +167,34 @@ async def test_acknowledged_messages_survive_clean_shutdown(make_server, tmp_pat
     stop_server(server)
     store = open_log_store(f"sqlite:///{tmp_path}/drain.db", tmp_path)
     assert store.count_messages() == acked == 200
+    store.close()
+
+
+async def test_with_ack_after_write_feedback_is_acknowledged_once_stored(
+        make_server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An acknowledged label is a stored label: the ack waits for the commit."""
+    from assist.logstore.sqlite import SqliteLogStore
+
+    release = threading.Event()
+    original = SqliteLogStore.write_feedback
+
+    def held_write(self, records):  # a store that takes its time
+        release.wait(10)
+        original(self, records)
+
+    monkeypatch.setattr(SqliteLogStore, "write_feedback", held_write)
+    server = make_server(log_store=f"sqlite:///{tmp_path}/acks.db", ack_after_write=True)
+    async with server.ws() as ws:
+        await recv(ws, "welcome")
+        await send(ws, **message("c1", "m1", "能便宜点吗"))
+        await recv(ws, "ack")
+        await send(ws, type="feedback", message_id="m1", suggestion_id="x", action="accepted",
+                   ref="f1")
+        with pytest.raises(asyncio.TimeoutError):
+            await recv(ws, "ack", timeout=0.5)  # not stored yet: not acknowledged yet
+        release.set()
+        ack = await recv(ws, "ack")
+        assert ack["ref"] == "f1" and ack["logged"] is True
+    store = open_log_store(f"sqlite:///{tmp_path}/acks.db", tmp_path)
+    assert [f.action for f in store.feedback_for(["m1"])] == ["accepted"]
     store.close()
