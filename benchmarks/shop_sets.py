@@ -4,22 +4,20 @@ A shop folder under ``benchmarks/shops/<name>/`` holds its knowledge either as Y
 (``knowledge/``) or as a 千牛 quick-phrase export (``*.csv``), ``questions.jsonl`` (labelled
 buyer messages with ``split`` dev|test) and ``links.jsonl`` (gold standard-library links).
 
-The 千牛 reader here is deliberately tiny (UTF-8 with BOM, the three fixed columns) and only for
-the benchmark until ``assist knowledge import`` lands; it maps the shortcut code to an id.
+A 千牛 export goes through ``assist knowledge import`` (assist/importers), as a shop's would:
+titles, categories and ids are the importer's; the labels' shortcut codes map to its ids.
 """
 
 from __future__ import annotations
 
-import csv
 import json
-import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
-QIANNIU_HEADER = ["快捷短语编码", "快捷短语", "快捷短语分组"]
+from assist.importers.importer import import_file
 
 
 @dataclass
@@ -30,21 +28,11 @@ class Shop:
     gold_links: dict[str, list[str]]  # entry id -> library ids
 
 
-def code_to_id(code: str) -> str:
-    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", code).strip("-.") or "x"
-    return f"qn-{slug}"
-
-
-def qianniu_entries(path: Path) -> list[dict]:
-    rows = list(csv.reader(path.read_text("utf-8-sig").splitlines()))
-    if rows[0] != QIANNIU_HEADER:
-        raise ValueError(f"{path}: not a 千牛 quick-phrase export (header {rows[0]})")
-    entries = []
-    for code, phrase, group in rows[1:]:
-        category = "/".join(p.strip() for p in group.split("=>") if p.strip()) or "未分组"
-        entries.append({"id": code_to_id(code), "kind": "script", "category": category,
-                        "code": code, "reply": phrase})
-    return entries
+def imported_entries(csv_path: Path, knowledge: Path) -> dict[str, str]:
+    """Import a 千牛 export into ``knowledge``; returns shortcut code -> entry id."""
+    report = import_file(csv_path, knowledge, out=knowledge)
+    entries = yaml.safe_load(report.target.read_text("utf-8"))
+    return {e["code"]: e["id"] for e in entries if e.get("code")}
 
 
 def _jsonl(path: Path) -> list[dict]:
@@ -57,10 +45,7 @@ def load_shop(folder: Path, work: Path) -> Shop:
     if csvs:
         knowledge = work / folder.name
         knowledge.mkdir(parents=True)
-        entries = qianniu_entries(csvs[0])
-        ids = {e["code"]: e["id"] for e in entries}
-        (knowledge / "imported.yaml").write_text(yaml.safe_dump(entries, allow_unicode=True),
-                                                 "utf-8")
+        ids = imported_entries(csvs[0], knowledge)
     else:
         knowledge = work / folder.name
         shutil.copytree(folder / "knowledge", knowledge)

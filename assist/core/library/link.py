@@ -48,10 +48,10 @@ def answer_of(entry: Entry) -> str:
 def cue_texts(entry: Entry) -> list[str]:
     """What a shop entry says about the questions it answers: questions, title, category words.
 
-    A bare quick phrase (no questions, no title) is its reply and at most a group name shared
-    with its neighbours (售后=>保修 over four warranty phrases), so its reply stands in as a
-    cue too: judged on the group name alone, a reply-only entry's confidence was little more
-    than half its answer match and it linked to nothing (digital shop: 5 of 18 gold links).
+    An entry without questions (a quick phrase: a reply, a title the importer took from its
+    first clause, a group name shared with its neighbours such as 售后=>保修) also offers its
+    reply as a cue: judged on the group name alone, a reply-only entry's confidence was little
+    more than half its answer match and it linked to nothing (digital shop: 5 of 18 gold links).
     """
     texts = list(entry.questions)
     if entry.title:
@@ -59,7 +59,7 @@ def cue_texts(entry: Entry) -> list[str]:
     words = category_words(entry.category)
     if words and words not in texts:
         texts.append(words)
-    if not entry.questions and not entry.title and answer_of(entry):
+    if not entry.questions and answer_of(entry):
         texts.append(answer_of(entry))
     return texts
 
