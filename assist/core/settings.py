@@ -53,6 +53,9 @@ class Settings(BaseSettings):
                                                              "messages are answered but not logged.")
     log_max_held: int = Field(10000, ge=0, description="Log records held in memory when no spool "
                                                        "directory can take them.")
+    log_max_queued: int = Field(50000, ge=1, description="Log records waiting for a store that "
+                                                         "falls behind; beyond it new messages "
+                                                         "are answered but not logged.")
     widget_dir: Path | None = Field(None, description="Folder served at /widget/ "
                                                       "(default: the widget installed with the package).")
     max_text_bytes: int = Field(4096, ge=1, description="Largest customer text accepted (UTF-8 bytes).")

@@ -15,7 +15,11 @@ transaction per kind. Then:
   ``retry_max_s``), and once a retry works the spool is replayed in order and the writer is *ok*
   again;
 - once the spool is full (or unwritable) and ``max_held`` records wait in memory, ``put`` returns
-  False: the message is still answered, its ack says it was not logged (``unlogged``).
+  False: the message is still answered, its ack says it was not logged (``unlogged``);
+- a store that works but falls behind (a slow database) is bounded too: with ``max_queued``
+  records waiting, ``put`` returns False until the writer catches up, and health says so.
+  Memory stays bounded (~3 KB a record) instead of growing until the process is killed, which
+  would lose everything queued.
 
 ``close()`` drains the queue (into the store, or the spool during an outage) before it returns;
 a spool left behind is replayed by the next writer on the same store. A ``kill -9`` loses only
@@ -41,11 +45,13 @@ Record = MessageRecord | FeedbackRecord
 
 class LogWriter:
     def __init__(self, store: LogStore, batch: int = 500, *, spool: Spool | None = None,
-                 max_held: int = 10_000, retry_max_s: float = 5.0) -> None:
+                 max_held: int = 10_000, max_queued: int = 50_000,
+                 retry_max_s: float = 5.0) -> None:
         self.store = store
         self.batch = batch
         self.spool = spool
         self.max_held = max_held
+        self.max_queued = max_queued
         self.retry_max_s = retry_max_s
         self.written = 0
         self.rejected = 0  # records the store refused on their own (bad values), after sanitising
@@ -76,7 +82,8 @@ class LogWriter:
         ``on_written(kept)`` is called from the writer thread once the record is stored or
         spooled (True), or was rejected or could only be held in memory (False)."""
         with self._done:
-            if self._spool_blocked and self._unfinished + len(self._held) >= self.max_held:
+            if (self._unfinished >= self.max_queued
+                    or self._spool_blocked and self._unfinished + len(self._held) >= self.max_held):
                 self.unlogged += 1
                 return False
             self._unfinished += 1
@@ -100,10 +107,13 @@ class LogWriter:
         """For /healthz: state, the reason when degraded, and where the records are."""
         spooled = self.spool.records if self.spool is not None else 0
         full = self._spool_blocked and self._unfinished + len(self._held) >= self.max_held
-        return {"state": "ok" if self.ok else "degraded", "reason": self.reason,
+        behind = self._unfinished >= self.max_queued
+        reason = self.reason or (f"the log store is {self._unfinished} records behind; new "
+                                 "messages are answered but not logged" if behind else None)
+        return {"state": "ok" if reason is None else "degraded", "reason": reason,
                 "degraded_since": self.degraded_since, "pending": self._unfinished,
                 "spooled": spooled, "held_in_memory": len(self._held),
-                "accepting": not full,
+                "accepting": not full and not behind,
                 "written": self.written, "rejected": self.rejected, "unlogged": self.unlogged}
 
     def flush(self, timeout: float = 10.0) -> bool:

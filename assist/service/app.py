@@ -47,7 +47,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         store = await asyncio.to_thread(open_log_store, settings.log_store, settings.data, log_prefix)
         spool = Spool(default_dirs(settings.log_spool_dir, settings.data), f"{store.url}|{log_prefix}",
                       int(settings.log_spool_max_mb * 2**20))
-        writer = LogWriter(store, spool=spool, max_held=settings.log_max_held)
+        writer = LogWriter(store, spool=spool, max_held=settings.log_max_held,
+                           max_queued=settings.log_max_queued)
         services: Services
         batcher = Batcher(lambda: services.engine, settings.batch_wait_ms, settings.batch_max,
                           settings.result_cache_size, tenant_queue=settings.token_queue,

@@ -9,6 +9,7 @@ import shutil
 import sqlite3
 import stat
 import subprocess
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -144,6 +145,33 @@ def test_when_nothing_can_keep_more_put_says_not_logged(tmp_path: Path) -> None:
     assert wait_for(lambda: writer.ok and writer.pending == 0)
     assert store.count_messages() == accepted  # every accepted record, none of the refused
     assert writer.put(record(999)) and writer.flush()
+    writer.close()
+
+
+class SlowStore(SqliteLogStore):
+    """A real SQLite store that works, but only once ``go`` is set: a database falling behind."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.go = threading.Event()
+
+    def _before_write(self) -> None:
+        self.go.wait(20)
+        super()._before_write()
+
+
+def test_a_store_that_falls_behind_bounds_the_queue(tmp_path: Path) -> None:
+    store = SlowStore(tmp_path / "log.db")
+    writer = LogWriter(store, batch=10, max_queued=50)
+    accepted = sum(writer.put(record(n)) for n in range(200))
+    assert accepted == 50 and writer.unlogged == 150  # memory stays bounded
+    health = writer.health()
+    assert health["state"] == "degraded" and "behind" in health["reason"]
+    assert health["accepting"] is False
+    store.go.set()
+    assert writer.flush()
+    assert store.count_messages() == 50  # every accepted record
+    assert writer.health()["state"] == "ok" and writer.put(record(999)) and writer.flush()
     writer.close()
 
 
