@@ -15,6 +15,12 @@ def test_every_risk_type_and_severity_has_a_label() -> None:
     assert set(vocabulary.SEVERITY_LABELS) == {"block", "warn", "info"}
 
 
+def test_a_link_only_warned_about_has_its_own_name() -> None:
+    assert vocabulary.risk_label("phishing_link", "warn") == "站外链接"
+    assert vocabulary.risk_label("phishing_link", "block") == "钓鱼链接"
+    assert vocabulary.risk_label("impersonation", "warn") == "冒充平台"
+
+
 def test_widget_module_is_generated_from_the_vocabulary() -> None:
     generated = (REPO / "widget" / "src" / "vocabulary.js").read_text(encoding="utf-8")
     assert generated == vocabulary.as_js_module(), (
@@ -27,7 +33,8 @@ def test_no_copies_of_the_labels_in_the_browser_code() -> None:
         if path.name == "vocabulary.js":
             continue
         text = path.read_text(encoding="utf-8")
-        for label in [*vocabulary.RISK_TYPE_LABELS.values(), *vocabulary.QA_LABEL_NAMES.values(),
+        for label in [*vocabulary.RISK_TYPE_LABELS.values(), *vocabulary.RISK_TYPE_WARN_LABELS.values(),
+                      *vocabulary.QA_LABEL_NAMES.values(),
                       *vocabulary.FEEDBACK_ACTION_LABELS.values()]:
             for quoted in (f"'{label}'", f'"{label}"'):
                 assert quoted not in text, f"{path.name} spells out {label!r}; take it from the vocabulary"

@@ -18,7 +18,7 @@ from assist.core.engine import Engine, Message, open_or_build
 from assist.core.index.load import IndexLoadError
 from assist.core.knowledge import KnowledgeError, load_knowledge
 from assist.core.models import SuggestResult
-from assist.core.vocabulary import RISK_TYPE_LABELS, SEVERITY_LABELS
+from assist.core.vocabulary import SEVERITY_LABELS, risk_label
 
 
 @click.group()
@@ -70,7 +70,7 @@ def format_result(message: str, result: SuggestResult) -> str:
     """Human-readable suggestions for a terminal."""
     lines = [f"> {message}"]
     for risk in result.risks:
-        lines.append(f"  !! 风险[{SEVERITY_LABELS[risk.severity]}] {RISK_TYPE_LABELS[risk.type]} "
+        lines.append(f"  !! 风险[{SEVERITY_LABELS[risk.severity]}] {risk_label(risk.type, risk.severity)} "
                      f"({risk.type}, {risk.source}): {risk.reason}")
         lines.append(f"      证据: {risk.evidence}")
         lines.append(f"      建议回复: {risk.reply}")

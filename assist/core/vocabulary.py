@@ -26,6 +26,16 @@ RISK_TYPE_LABELS: Final[dict[RiskType, str]] = {
     "click_for_me": "让客服代点代登",
 }
 SEVERITY_LABELS: Final[dict[Severity, str]] = {"block": "拦截", "warn": "警告", "info": "提示"}
+# What a type is called when it is only warned about: a link outside the platform that no rule
+# or feed marks as bad is unknown, not phishing (the agent still must not open it).
+RISK_TYPE_WARN_LABELS: Final[dict[RiskType, str]] = {"phishing_link": "站外链接"}
+
+
+def risk_label(risk_type: RiskType, severity: Severity) -> str:
+    """The agent's name for a risk: the warned-about form where there is one."""
+    if severity == "warn" and risk_type in RISK_TYPE_WARN_LABELS:
+        return RISK_TYPE_WARN_LABELS[risk_type]
+    return RISK_TYPE_LABELS[risk_type]
 
 FeedbackAction = Literal["accepted", "edited", "dismissed"]
 FEEDBACK_ACTIONS: Final[tuple[FeedbackAction, ...]] = get_args(FeedbackAction)
@@ -63,6 +73,7 @@ def as_dict() -> dict[str, object]:
     """Everything above, as JSON-ready data (for the QA page and the generated JS module)."""
     return {
         "RISK_LABELS": RISK_TYPE_LABELS,
+        "RISK_WARN_LABELS": RISK_TYPE_WARN_LABELS,
         "SEVERITY_LABELS": SEVERITY_LABELS,
         "FEEDBACK_ACTIONS": FEEDBACK_ACTION_LABELS,
         "QA_LABELS": QA_LABEL_NAMES,

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from assist.core import vocabulary
 from tests.service.conftest import ADMIN, AGENT, RunningServer
 from tests.widget.conftest import (
     WIDGET_DIR,
@@ -241,6 +242,15 @@ def test_phishing_link_shows_red_banner(page: Any, server: RunningServer) -> Non
     assert banner.locator(".reason").inner_text().strip()
     assert shadow_count(page, "a") == 0
     screenshot(page, "07-phishing-banner")
+
+
+def test_a_link_only_warned_about_is_named_an_outside_link(page: Any, server: RunningServer) -> None:
+    """Unknown is not phishing: a warn-only link outside the platform reads 站外链接, not 钓鱼链接."""
+    sidebar = open_console(page, server)
+    send_as_buyer(page, "这个是我在别家看到的 https://www.zhihu.com/question/12345")
+    banner = sidebar.locator(".risk.warn").first
+    expect_text(banner.locator(".risk-type"), vocabulary.RISK_TYPE_WARN_LABELS["phishing_link"])
+    assert shadow_count(page, "a") == 0
 
 
 def test_reconnects_after_server_restart(page: Any, servers: Servers) -> None:

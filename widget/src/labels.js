@@ -2,9 +2,9 @@
 // Risk and severity labels and close codes are shared with the service: vocabulary.js is
 // generated from assist/core/vocabulary.py.
 
-import { FINAL_CLOSE_REASONS, RISK_LABELS, SEVERITY_LABELS } from './vocabulary.js';
+import { FINAL_CLOSE_REASONS, RISK_LABELS, RISK_WARN_LABELS, SEVERITY_LABELS } from './vocabulary.js';
 
-export { RISK_LABELS, SEVERITY_LABELS };
+export { RISK_LABELS, RISK_WARN_LABELS, SEVERITY_LABELS };
 
 export const STATE_LABELS = {
   idle: '未连接',

@@ -2,7 +2,7 @@
 // values) goes in through textContent or a text node, never through an HTML parser, so markup
 // in a message is shown as characters and nothing in it can run or be clicked.
 
-import { RISK_LABELS, SEVERITY_LABELS, TEXT, VARIABLES } from './labels.js';
+import { RISK_LABELS, RISK_WARN_LABELS, SEVERITY_LABELS, TEXT, VARIABLES } from './labels.js';
 
 /** createElement with attributes and children; strings become text nodes. */
 export function h(tag, attrs = {}, ...children) {
@@ -98,7 +98,8 @@ export function scriptCard(script, n, filled, { onInsert, onDismiss, state }) {
  */
 export function riskBanner(risk, filled, { onInsert, onDismiss, state, compact = false, open = false, onToggle }) {
   const severity = SEVERITY_LABELS[risk.severity] ? risk.severity : 'info';
-  const label = RISK_LABELS[risk.type] || String(risk.type);
+  // A link only warned about is unknown, not known phishing: its own name (vocabulary.py).
+  const label = (severity === 'warn' && RISK_WARN_LABELS[risk.type]) || RISK_LABELS[risk.type] || String(risk.type);
   const done = state === 'dismissed';
   const head = [
     h('div', { class: 'risk-head' },

@@ -13,6 +13,9 @@ export const RISK_LABELS = {
   "extortion_bait": "诱导违规/敲诈",
   "click_for_me": "让客服代点代登"
 };
+export const RISK_WARN_LABELS = {
+  "phishing_link": "站外链接"
+};
 export const SEVERITY_LABELS = {
   "block": "拦截",
   "warn": "警告",

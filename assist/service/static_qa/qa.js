@@ -4,7 +4,7 @@
 
 const TOKEN_KEY = "assist-qa-token";
 // Labels come from the service (/api/qa/meta "vocabulary", defined in assist/core/vocabulary.py).
-let ACTIONS = {}, LABELS = {}, RISKS = {};
+let ACTIONS = {}, LABELS = {}, RISKS = {}, WARNED = {};
 const COLORS = ["#d9480f", "#1971c2", "#2f9e44", "#ae3ec9", "#f08c00", "#0c8599", "#e03131",
                 "#5c940d", "#6741d9", "#868e96"];
 
@@ -71,7 +71,7 @@ function askToken(message) {
 async function start() {
   try {
     state.meta = await api("/api/qa/meta");
-    ({ FEEDBACK_ACTIONS: ACTIONS, QA_LABELS: LABELS, RISK_LABELS: RISKS } = state.meta.vocabulary);
+    ({ FEEDBACK_ACTIONS: ACTIONS, QA_LABELS: LABELS, RISK_LABELS: RISKS, RISK_WARN_LABELS: WARNED } = state.meta.vocabulary);
   } catch (err) {
     askToken(err instanceof AuthError ? err.message : `无法连接服务:${err.message}`);
     return;
@@ -173,7 +173,7 @@ function renderFeedback(row) {
 function renderRisks(row) {
   if (!row.risks.length) return "";
   return row.risks.map((r) => el("div", { class: `risk ${r.severity}`, title: r.reason },
-    RISKS[r.type] || r.type, r.evidence ? el("div", { class: "evidence" }, r.evidence) : null));
+    (r.severity === "warn" && WARNED[r.type]) || RISKS[r.type] || r.type, r.evidence ? el("div", { class: "evidence" }, r.evidence) : null));
 }
 
 function renderLabels(row) {
