@@ -280,3 +280,35 @@ async def test_a_bad_feedback_frame_costs_no_one_else_their_records(server: Runn
             await recv(other, "ack")
     assert server.services.writer.flush()
     assert len(server.services.store.conversation("theirs")) == 20
+
+
+async def test_a_token_over_its_queue_gets_busy_errors_and_keeps_its_socket(
+        make_server, monkeypatch: pytest.MonkeyPatch) -> None:
+    """End to end: messages beyond a token's queue are refused with ``busy`` (each answered,
+    none dropped in silence), the rest are answered, and the socket stays usable."""
+    from assist.core.engine import Engine
+
+    original = Engine.suggest_many
+
+    def slow(self, messages):  # an embedder that cannot keep up
+        time.sleep(0.2)
+        return original(self, messages)
+
+    monkeypatch.setattr(Engine, "suggest_many", slow)
+    server = make_server(token_queue=1, token_rate_per_s=1000, token_rate_burst=1000,
+                         rate_per_s=1000, rate_burst=1000)
+    async with server.ws() as ws:
+        await recv(ws, "welcome")
+        for i in range(8):
+            await send(ws, ref=f"r{i}", **message("c-busy", f"m{i}", f"第{i}个 什么时候发货"))
+        outcome: dict[str, str] = {}
+        while len(outcome) < 8:
+            frame = await recv(ws, timeout=20)
+            if frame["type"] == "ack":
+                outcome[frame["ref"]] = "ack"
+            elif frame["type"] == "error":
+                assert frame["code"] == "busy" and "retry" in frame["message"]
+                outcome[frame["ref"]] = "busy"
+        assert "busy" in outcome.values() and "ack" in outcome.values()
+        await send(ws, type="ping")
+        assert (await recv(ws, "pong"))["type"] == "pong"
