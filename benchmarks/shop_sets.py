@@ -1,11 +1,14 @@
 """Shop knowledge bases for benchmarks/quality.py --shops: folders, labelled questions, gold links.
 
 A shop folder under ``benchmarks/shops/<name>/`` holds its knowledge either as YAML
-(``knowledge/``) or as a 千牛 quick-phrase export (``*.csv``), ``questions.jsonl`` (labelled
-buyer messages with ``split`` dev|test) and ``links.jsonl`` (gold standard-library links).
+(``knowledge/``) or as a spreadsheet export (``*.csv`` or ``*.xlsx``: 千牛 quick phrases, an FAQ
+or MaxKB sheet), ``questions.jsonl`` (labelled buyer messages with ``split`` dev|test) and
+optionally ``links.jsonl`` (gold standard-library links).
 
-A 千牛 export goes through ``assist knowledge import`` (assist/importers), as a shop's would:
-titles, categories and ids are the importer's; the labels' shortcut codes map to its ids.
+A spreadsheet goes through ``assist knowledge import`` (assist/importers), as a shop's would:
+titles, categories and ids are the importer's. The labels name entries by a key the importer
+does not keep: a 千牛 shortcut code, or a key of ``view.jsonl`` (``{"key", "answer"}``, what the
+question writers saw), matched to the imported entry with that answer.
 """
 
 from __future__ import annotations
@@ -28,11 +31,14 @@ class Shop:
     gold_links: dict[str, list[str]]  # entry id -> library ids
 
 
-def imported_entries(csv_path: Path, knowledge: Path) -> dict[str, str]:
-    """Import a 千牛 export into ``knowledge``; returns shortcut code -> entry id."""
-    report = import_file(csv_path, knowledge, out=knowledge)
+def imported_entries(sheet: Path, knowledge: Path, view: list[dict]) -> dict[str, str]:
+    """Import ``sheet`` into ``knowledge``; returns label key -> entry id."""
+    report = import_file(sheet, knowledge, out=knowledge)
     entries = yaml.safe_load(report.target.read_text("utf-8"))
-    return {e["code"]: e["id"] for e in entries if e.get("code")}
+    ids = {e["code"]: e["id"] for e in entries if e.get("code")}
+    by_answer = {" ".join(e.get("reply", "").split()): e["id"] for e in entries}
+    ids.update({row["key"]: by_answer[" ".join(row["answer"].split())] for row in view})
+    return ids
 
 
 def _jsonl(path: Path) -> list[dict]:
@@ -40,12 +46,13 @@ def _jsonl(path: Path) -> list[dict]:
 
 
 def load_shop(folder: Path, work: Path) -> Shop:
-    csvs = sorted(folder.glob("*.csv"))
+    sheets = sorted([*folder.glob("*.csv"), *folder.glob("*.xlsx")])
     ids: dict[str, str] = {}
-    if csvs:
+    if sheets:
         knowledge = work / folder.name
         knowledge.mkdir(parents=True)
-        ids = imported_entries(csvs[0], knowledge)
+        view = _jsonl(folder / "view.jsonl") if (folder / "view.jsonl").is_file() else []
+        ids = imported_entries(sheets[0], knowledge, view)
     else:
         knowledge = work / folder.name
         shutil.copytree(folder / "knowledge", knowledge)
@@ -56,7 +63,9 @@ def load_shop(folder: Path, work: Path) -> Shop:
         return ids.get(expected, expected) if expected else expected
 
     questions = [{**q, "expected": mapped(q["expected"])} for q in _jsonl(folder / "questions.jsonl")]
-    gold = {ids.get(g["entry"], g["entry"]): g["library"] for g in _jsonl(folder / "links.jsonl")}
+    links = folder / "links.jsonl"
+    gold = ({ids.get(g["entry"], g["entry"]): g["library"] for g in _jsonl(links)}
+            if links.is_file() else {})
     return Shop(folder.name, knowledge, questions, gold)
 
 
