@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from assist.core.bm25 import BM25
-from assist.core.knowledge import Entry
+from assist.core.knowledge import Entry, thin_share
 from assist.core.lexical import bigrams
-from assist.core.retrieval import entry_document, thin_share
+from assist.core.retrieval import entry_document
 
 
 def test_bigrams_ignore_whitespace() -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -69,6 +69,17 @@ class Entry(BaseModel):
     @property
     def is_courtesy(self) -> bool:
         return COURTESY_TAG in self.tags
+
+
+THIN_BELOW_QUESTIONS = 3  # a script with fewer own example questions is a thin one
+
+
+def thin_share(entries: Sequence[Entry]) -> float:
+    """Share of the scripts that have fewer than ``THIN_BELOW_QUESTIONS`` own questions."""
+    scripts = [e for e in entries if e.kind == "script"]
+    if not scripts:
+        return 0.0
+    return sum(len(e.questions) < THIN_BELOW_QUESTIONS for e in scripts) / len(scripts)
 
 
 def category_words(category: str) -> str:

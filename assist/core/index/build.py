@@ -17,7 +17,7 @@ import numpy as np
 from tqdm import tqdm
 
 from assist.core.embedders import Embedder
-from assist.core.index import ann, calibration, classifier
+from assist.core.index import ann, calibration, classifier, lexical_classifier
 from assist.core.index.cache import VectorCache
 from assist.core.index.calibration import Calibration, CalibrationConfig
 from assist.core.index.classifier import ClassifierConfig
@@ -32,7 +32,15 @@ from assist.core.index.format import (
     read_manifest,
     write_version,
 )
-from assist.core.knowledge import COURTESY_TAG, Entry, Knowledge, category_words, load_knowledge
+from assist.core.index.lexical_classifier import LexicalClassifierConfig
+from assist.core.knowledge import (
+    COURTESY_TAG,
+    Entry,
+    Knowledge,
+    category_words,
+    load_knowledge,
+    thin_share,
+)
 from assist.core.library import Library, load_library
 from assist.core.library.link import Link, LinkConfig, resolve_links
 from assist.core.textnorm import normalise
@@ -316,6 +324,7 @@ def build_index(knowledge_dir: Path, out_dir: Path, embedder: Embedder,
     library (the packaged one unless ``library`` is given; see assist/core/library).
     """
     classifier_config = classifier_config or ClassifierConfig()
+    lexical_config = LexicalClassifierConfig()
     calibration_config = calibration_config or CalibrationConfig()
     link_config = link_config or LinkConfig()
     library = (library or load_library()) if use_library else None
@@ -328,7 +337,8 @@ def build_index(knowledge_dir: Path, out_dir: Path, embedder: Embedder,
     products = other_products()
     other = [sentence for sentence, _ in products]
     lists = host_lists(knowledge_dir)
-    configs = [classifier_config.model_dump_json(), calibration_config.model_dump_json(),
+    configs = [classifier_config.model_dump_json(), lexical_config.model_dump_json(),
+               calibration_config.model_dump_json(),
                link_config.model_dump_json() if library else "", library.to_json() if library else ""]
     version = "v-" + _version(knowledge, embedder, background + courtesy + other
                               + [w for _, words in products for w in words], lists, configs)
@@ -394,12 +404,16 @@ def build_index(knowledge_dir: Path, out_dir: Path, embedder: Embedder,
     own &= np.array([r.field != "clause"
                      or len(entries[r.entry].questions) < CLAUSES_TRAIN_BELOW_QUESTIONS
                      for r in rows])
-    model = classifier.train(entry_vectors[own],
-                             np.array([r.entry for r in rows], dtype=np.int64)[own],
-                             len(entries), classifier_config)
+    labels = np.array([r.entry for r in rows], dtype=np.int64)
+    model = classifier.train(entry_vectors[own], labels[own], len(entries), classifier_config)
     if model is None:
         log.info("entry classifier skipped (%d rows x %d entries is over its budget)",
                  len(rows), len(knowledge.entries))
+    # Only a folder with thin scripts uses it (retrieval weighs it by their share): the shipped
+    # base, 10-21 phrasings a script, neither trains nor stores it.
+    lexical = (lexical_classifier.train([r.norm for r, k in zip(rows, own, strict=True) if k],
+                                        labels[own], len(entries), lexical_config)
+               if thin_share(entries) > 0 else None)
     kinds: dict[str, int] = {}
     for entry in knowledge.entries:
         kinds[entry.kind] = kinds.get(entry.kind, 0) + 1
@@ -417,7 +431,8 @@ def build_index(knowledge_dir: Path, out_dir: Path, embedder: Embedder,
 
     final = write_version(out_dir, version, VersionFiles(
         manifest=manifest, entries=entries, rows=rows, vectors=index,
-        background=np.concatenate([rejection_vectors, product_vectors]), classifier=model, lists=lists))
+        background=np.concatenate([rejection_vectors, product_vectors]), classifier=model, lists=lists,
+        lexical=lexical))
     point_current(out_dir, version)
     cache.save([r.norm for r in rows] + norm_background + norm_courtesy + norm_other
                + linked_texts)

@@ -79,11 +79,11 @@ def train(vectors: np.ndarray, labels: np.ndarray, n_classes: int,
         grads = (x.T @ error + cfg.l2 * model.weights, error.sum(axis=0))
         for param, grad, (mean, var) in zip((model.weights, model.bias), grads, moments,
                                             strict=True):
-            _adam_step(param, grad, mean, var, step, cfg.learning_rate)
+            adam_step(param, grad, mean, var, step, cfg.learning_rate)
     return model
 
 
-def _adam_step(param: np.ndarray, grad: np.ndarray, mean: np.ndarray, var: np.ndarray,
+def adam_step(param: np.ndarray, grad: np.ndarray, mean: np.ndarray, var: np.ndarray,
                step: int, rate: float, beta1: float = 0.9, beta2: float = 0.999) -> None:
     mean *= beta1
     mean += (1 - beta1) * grad

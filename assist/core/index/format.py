@@ -6,6 +6,7 @@ Layout::
     v-<hash>/          manifest.json (with the fitted on-topic calibration and library links),
                        entries.json, rows.json, vectors.faiss, background.npy (the rejection class),
                        classifier.npz (absent when skipped),
+                       lexical_classifier.npz (thin folders only; see lexical_classifier.py),
                        lists/*.txt (host allow/block lists copied from knowledge/lists)
     .cache/            embedding cache reused by incremental builds
 
@@ -30,6 +31,7 @@ from pydantic import BaseModel
 from assist.core.index import ann
 from assist.core.index.calibration import Calibration
 from assist.core.index.classifier import EntryClassifier
+from assist.core.index.lexical_classifier import LexicalClassifier
 from assist.core.knowledge import Entry
 from assist.core.library.link import Link
 
@@ -93,6 +95,7 @@ class VersionFiles:
     background: np.ndarray
     classifier: EntryClassifier | None
     lists: dict[str, bytes]
+    lexical: LexicalClassifier | None = None
 
 
 def current_version_dir(root: Path) -> Path:
@@ -146,6 +149,8 @@ def write_version(out_dir: Path, version: str, files: VersionFiles) -> Path:
         np.save(staging / "background.npy", files.background)
         if files.classifier is not None:
             files.classifier.save(staging)
+        if files.lexical is not None:
+            files.lexical.save(staging)
         _write_json(staging / "entries.json",
                     [e.model_dump(exclude_defaults=True) for e in files.entries])
         _write_json(staging / "rows.json",

@@ -30,6 +30,7 @@ from assist.core.index.format import (
     read_rows,
     read_vectors,
 )
+from assist.core.index.lexical_classifier import LexicalClassifier
 from assist.core.knowledge import Entry
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,7 @@ class LoadedIndex:
     ann: faiss.Index
     background: np.ndarray
     classifier: EntryClassifier | None = None
+    lexical: LexicalClassifier | None = None  # thin folders only (lexical_classifier.py)
 
     @property
     def version(self) -> str:
@@ -76,6 +78,7 @@ def load_index(root: Path, embedder_name: str | None = None) -> LoadedIndex:
                     "using the old fixed gate; re-index to fit it", manifest.version)
     try:
         classifier = EntryClassifier.load(version_dir)
+        lexical = LexicalClassifier.load(version_dir)
     except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile) as exc:
         raise IndexNotFound(f"{version_dir}: unreadable classifier ({exc}); rebuild the index") from exc
     if classifier is None:
@@ -84,4 +87,7 @@ def load_index(root: Path, embedder_name: str | None = None) -> LoadedIndex:
                     manifest.version)
     elif classifier.weights.shape != (manifest.dim, len(entries)):
         raise IndexNotFound(f"{version_dir} is inconsistent: classifier for another entry list")
-    return LoadedIndex(version_dir, manifest, entries, rows, index, background, classifier)
+    if lexical is not None and lexical.weights.shape != (len(lexical.vocabulary), len(entries)):
+        raise IndexNotFound(f"{version_dir} is inconsistent: lexical classifier for another "
+                            "entry list")
+    return LoadedIndex(version_dir, manifest, entries, rows, index, background, classifier, lexical)
