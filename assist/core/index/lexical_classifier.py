@@ -1,11 +1,11 @@
-"""A lexical entry classifier: which entry do this message's character bigrams belong to?
+"""A lexical entry classifier: which entry do this message's characters and bigrams belong to?
 
 On a thin folder an entry is little more than its reply, and neighbouring entries (三包 vs 联保
 vs 换新, 保质期 vs 储存) differ in a few words the sentence encoder blurs. The whole-entry BM25
-channel (assist/core/bm25.py) counts shared bigrams; this model *learns* which bigrams separate
-the entries: a softmax regression over the L2-normalised bigram indicators of the same rows the
-semantic classifier (classifier.py) trains on. Its probability is blended into the ranking with
-``RetrievalConfig.lexical_classifier_weight`` times the folder's share of thin scripts, so a
+channel (assist/core/bm25.py) counts shared bigrams; this model *learns* which characters and
+bigrams separate the entries: a softmax regression over their unit-length indicators, on the
+rows the semantic classifier (classifier.py) trains on. Its probability is blended into the
+ranking with ``RetrievalConfig.lexical_classifier_weight`` times the folder's share of thin scripts, so a
 base with many phrasings per script (the shipped one: share 0) neither trains nor uses it.
 
 Chosen on the shops' dev halves and the ``--shots`` dev sets (README "Retrieval quality").
@@ -43,7 +43,7 @@ class LexicalClassifier:
     bias: np.ndarray  # (entries,)
 
     def features(self, texts: Sequence[str]) -> sparse.csr_matrix:
-        """Unit-length bigram indicator rows (bigrams outside the vocabulary are ignored)."""
+        """Unit-length indicator rows of characters and bigrams (unknown ones are ignored)."""
         rows, cols = [], []
         for i, text in enumerate(texts):
             found = sorted({self.vocabulary[g] for g in grams(text) if g in self.vocabulary})
