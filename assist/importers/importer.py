@@ -34,6 +34,7 @@ from typing import Any, Literal
 import yaml
 
 from assist.core.knowledge import KnowledgeError, knowledge_files, load_knowledge
+from assist.core.textnorm import normalise
 from assist.importers import faq, maxkb, qianniu
 from assist.importers.errors import ImportRejected, SourceProblem
 from assist.importers.ids import assign_ids, prefix_for
@@ -123,7 +124,25 @@ def read_drafts(path: Path, fmt: Format = "auto") -> tuple[list[Draft], list[str
         problems.append(SourceProblem(path.name, "no rows to import"))
     if problems:
         raise ImportRejected(problems)
+    warnings.extend(shared_questions(drafts))
     return drafts, formats, tables[0].encoding if tables else None, warnings
+
+
+def shared_questions(drafts: list[Draft]) -> list[str]:
+    """A warning for each question that two or more rows list: their entries would compete for
+    it (and the classifier learns it both ways), so it belongs to one of them."""
+    rows: dict[str, tuple[str, list[Draft]]] = {}
+    for draft in drafts:
+        seen = set()
+        for question in draft.questions:
+            # the same question whatever its punctuation, spacing or width (能退吗 / 能退吗？)
+            key = "".join(c for c in normalise(question).text if c.isalnum())
+            if key and key not in seen:
+                seen.add(key)
+                rows.setdefault(key, (question, []))[1].append(draft)
+    return [f"question {question!r} is in {len(owners)} rows ({', '.join(d.where for d in owners)}): "
+            "keep it in the one whose answer fits it"
+            for question, owners in rows.values() if len(owners) > 1]
 
 
 def _detect(table: Table) -> str | None:

@@ -127,3 +127,13 @@ def test_same_question_twice_is_disambiguated_exact_duplicates_rejected(
     assert len({e["id"] for e in entries}) == 2
     with pytest.raises(ImportRejected, match=r"row 3: same entry as faq.csv row 2"):
         import_file(write_csv(src / "faq.csv", [*rows[:2], rows[1]]), folder)
+
+
+def test_a_question_listed_by_two_rows_is_a_warning_naming_both(src: Path, folder: Path) -> None:
+    rows = [["问题", "相似问题", "答案"], ["怎么退货", "能退吗", "亲,手机类请先联系客服~"],
+            ["配件怎么退", "能退吗？", "亲,配件直接申请即可~"], ["多久发货", "", "亲,48小时内~"]]
+    report = import_file(write_csv(src / "faq.csv", rows), folder)
+    assert report.warnings == ["question '能退吗' is in 2 rows (faq.csv row 2, faq.csv row 3): "
+                               "keep it in the one whose answer fits it"]
+    assert "warning: question '能退吗'" in str(report)
+    assert len(read_yaml(report.target)) == 3  # still imported: the admin decides
