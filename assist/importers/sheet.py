@@ -81,9 +81,18 @@ def find_columns(header: Row, aliases: Mapping[str, Iterable[str]]) -> dict[str,
     return found
 
 
+# What YAML cannot hold (and no reply needs): control characters but tab and newline, lone
+# surrogates, U+FFFE/U+FFFF. Exports carry them (a NUL from a database dump, a vertical tab from
+# Excel's line break in old files); kept, they made the written YAML unreadable.
+_UNWRITABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
 def clean_cell(text: str) -> str:
-    """A cell as text: line ends unified, outer blanks and zero-width characters removed."""
+    """A cell as text: line ends unified, outer blanks, zero-width and control characters removed."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\ufeff", "").replace("\u200b", "")
+    for line_break in ("\x0b", "\x85", "\u2028", "\u2029"):  # line breaks by other names
+        text = text.replace(line_break, "\n")
+    text = _UNWRITABLE.sub("", text)
     return "\n".join(line.rstrip() for line in text.split("\n")).strip()
 
 
