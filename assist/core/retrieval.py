@@ -148,12 +148,12 @@ class Retriever:
         background = self._nearest(self._background, vectors)
         products = self._nearest(self._products, vectors)
         probabilities = self._probabilities(vectors)
-        lexical = (self.index.lexical.probabilities([p.text for p in content])
+        learned = (self.index.lexical.probabilities([p.text for p in content])
                    if self.index.lexical is not None and self._lexical_weight > 0
-                   else [None] * len(content))
+                   else [None] * len(content))  # the lexical classifier's (BM25 is in _rank)
         ranked = iter([self._rank(p, s, i, b, o, pr, lx) for p, s, i, b, o, pr, lx
                        in zip(content, scores.tolist(), ids.tolist(), background, products,
-                              probabilities, lexical, strict=True)])
+                              probabilities, learned, strict=True)])
         return [next(ranked) if p.has_content else Retrieval(p) for p in prepared]
 
     @staticmethod

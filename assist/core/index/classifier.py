@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from pydantic import BaseModel
@@ -40,12 +41,7 @@ class EntryClassifier:
 
     def probabilities(self, vectors: np.ndarray) -> np.ndarray:
         """Softmax over entries for each row of ``vectors``."""
-        logits = vectors @ self.weights
-        logits += self.bias
-        logits -= logits.max(axis=1, keepdims=True)
-        np.exp(logits, out=logits)
-        logits /= logits.sum(axis=1, keepdims=True)
-        return logits
+        return softmax(vectors, self.weights, self.bias)
 
     def save(self, directory: Path) -> None:
         np.savez(Path(directory) / FILE_NAME, weights=self.weights, bias=self.bias)
@@ -64,26 +60,47 @@ def train(vectors: np.ndarray, labels: np.ndarray, n_classes: int,
           config: ClassifierConfig | None = None) -> EntryClassifier | None:
     """Fit softmax regression of ``labels`` (entry numbers) on ``vectors``; None if too large."""
     cfg = config or ClassifierConfig()
-    n, dim = vectors.shape
+    n = len(vectors)
     if n == 0 or n * n_classes > cfg.max_cells:
         return None
     x = np.ascontiguousarray(vectors, dtype=np.float32)
+    return EntryClassifier(*fit_softmax(x, labels, n_classes, cfg.l2, cfg.steps,
+                                        cfg.learning_rate))
+
+
+def softmax(x: Any, weights: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    """Softmax of ``x @ weights + bias`` per row; ``x`` dense or a scipy sparse matrix."""
+    logits = x @ weights
+    logits += bias
+    logits -= logits.max(axis=1, keepdims=True)
+    np.exp(logits, out=logits)
+    logits /= logits.sum(axis=1, keepdims=True)
+    return logits
+
+
+def fit_softmax(x: Any, labels: np.ndarray, n_classes: int, l2: float, steps: int,
+                learning_rate: float) -> tuple[np.ndarray, np.ndarray]:
+    """(weights, bias) of the L2-regularised softmax regression of ``labels`` on the rows of
+    ``x`` (dense float32, or scipy sparse CSR for the lexical classifier): full-batch Adam from
+    a zero start, so the same data always gives the same model."""
+    n, dim = x.shape
+    x_t = x.T.tocsr() if hasattr(x, "tocsr") else x.T
     targets = np.zeros((n, n_classes), dtype=np.float32)
     targets[np.arange(n), labels] = 1.0
-    model = EntryClassifier(np.zeros((dim, n_classes), np.float32), np.zeros(n_classes, np.float32))
-    moments = [(np.zeros_like(p), np.zeros_like(p)) for p in (model.weights, model.bias)]
-    for step in range(1, cfg.steps + 1):
-        error = model.probabilities(x)
+    weights = np.zeros((dim, n_classes), np.float32)
+    bias = np.zeros(n_classes, np.float32)
+    moments = [(np.zeros_like(p), np.zeros_like(p)) for p in (weights, bias)]
+    for step in range(1, steps + 1):
+        error = softmax(x, weights, bias)
         error -= targets
         error /= n
-        grads = (x.T @ error + cfg.l2 * model.weights, error.sum(axis=0))
-        for param, grad, (mean, var) in zip((model.weights, model.bias), grads, moments,
-                                            strict=True):
-            adam_step(param, grad, mean, var, step, cfg.learning_rate)
-    return model
+        grads = (x_t @ error + l2 * weights, error.sum(axis=0))
+        for param, grad, (mean, var) in zip((weights, bias), grads, moments, strict=True):
+            _adam_step(param, grad, mean, var, step, learning_rate)
+    return weights, bias
 
 
-def adam_step(param: np.ndarray, grad: np.ndarray, mean: np.ndarray, var: np.ndarray,
+def _adam_step(param: np.ndarray, grad: np.ndarray, mean: np.ndarray, var: np.ndarray,
                step: int, rate: float, beta1: float = 0.9, beta2: float = 0.999) -> None:
     mean *= beta1
     mean += (1 - beta1) * grad

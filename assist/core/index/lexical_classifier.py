@@ -23,7 +23,7 @@ import numpy as np
 import scipy.sparse as sparse
 from pydantic import BaseModel
 
-from assist.core.index.classifier import adam_step
+from assist.core.index.classifier import fit_softmax, softmax
 from assist.core.lexical import grams
 
 FILE_NAME = "lexical_classifier.npz"
@@ -42,20 +42,8 @@ class LexicalClassifier:
     weights: np.ndarray  # (vocabulary, entries)
     bias: np.ndarray  # (entries,)
 
-    def features(self, texts: Sequence[str]) -> sparse.csr_matrix:
-        """Unit-length indicator rows of characters and bigrams (unknown ones are ignored)."""
-        rows, cols = [], []
-        for i, text in enumerate(texts):
-            found = sorted({self.vocabulary[g] for g in grams(text) if g in self.vocabulary})
-            rows += [i] * len(found)
-            cols += found
-        counts = np.bincount(np.asarray(rows, dtype=np.int64), minlength=len(texts))
-        values = (1.0 / np.sqrt(np.maximum(counts, 1)))[np.asarray(rows, dtype=np.int64)]
-        return sparse.csr_matrix((values.astype(np.float32), (rows, cols)),
-                                 shape=(len(texts), len(self.vocabulary)))
-
     def probabilities(self, texts: Sequence[str]) -> np.ndarray:
-        return _softmax(self.features(texts), self.weights, self.bias)
+        return softmax(features(self.vocabulary, texts), self.weights, self.bias)
 
     def save(self, directory: Path) -> None:
         names = np.array(sorted(self.vocabulary, key=self.vocabulary.__getitem__))
@@ -74,13 +62,17 @@ class LexicalClassifier:
                        data["bias"].astype(np.float32))
 
 
-def _softmax(x: sparse.csr_matrix, weights: np.ndarray, bias: np.ndarray) -> np.ndarray:
-    logits = np.asarray(x @ weights, dtype=np.float32)
-    logits += bias
-    logits -= logits.max(axis=1, keepdims=True)
-    np.exp(logits, out=logits)
-    logits /= logits.sum(axis=1, keepdims=True)
-    return logits
+def features(vocabulary: dict[str, int], texts: Sequence[str]) -> sparse.csr_matrix:
+    """Unit-length indicator rows of characters and bigrams (unknown ones are ignored)."""
+    rows, cols = [], []
+    for i, text in enumerate(texts):
+        found = sorted({vocabulary[g] for g in grams(text) if g in vocabulary})
+        rows += [i] * len(found)
+        cols += found
+    row_of = np.asarray(rows, dtype=np.int64)
+    values = (1.0 / np.sqrt(np.maximum(np.bincount(row_of, minlength=len(texts)), 1)))[row_of]
+    return sparse.csr_matrix((values.astype(np.float32), (rows, cols)),
+                             shape=(len(texts), len(vocabulary)))
 
 
 def train(texts: Sequence[str], labels: np.ndarray, n_classes: int,
@@ -94,20 +86,6 @@ def train(texts: Sequence[str], labels: np.ndarray, n_classes: int,
             vocabulary.setdefault(gram, len(vocabulary))
     if not texts or not vocabulary or len(vocabulary) * n_classes > cfg.max_cells:
         return None
-    model = LexicalClassifier(vocabulary, np.zeros((len(vocabulary), n_classes), np.float32),
-                              np.zeros(n_classes, np.float32))
-    x = model.features(texts)
-    x_t = x.T.tocsr()
-    n = len(texts)
-    targets = np.zeros((n, n_classes), dtype=np.float32)
-    targets[np.arange(n), labels] = 1.0
-    moments = [(np.zeros_like(p), np.zeros_like(p)) for p in (model.weights, model.bias)]
-    for step in range(1, cfg.steps + 1):
-        error = _softmax(x, model.weights, model.bias)
-        error -= targets
-        error /= n
-        grads = (np.asarray(x_t @ error) + cfg.l2 * model.weights, error.sum(axis=0))
-        for param, grad, (mean, var) in zip((model.weights, model.bias), grads, moments,
-                                            strict=True):
-            adam_step(param, grad, mean, var, step, cfg.learning_rate)
-    return model
+    weights, bias = fit_softmax(features(vocabulary, texts), labels, n_classes, cfg.l2,
+                                cfg.steps, cfg.learning_rate)
+    return LexicalClassifier(vocabulary, weights, bias)
