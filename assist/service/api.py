@@ -11,7 +11,14 @@ from fastapi.responses import JSONResponse
 
 from assist.service.batcher import Busy
 from assist.service.deps import Admin, Agent, Reader, services_of
-from assist.service.ingest import NotStored, Refused, check_message, record_feedback, suggest_message
+from assist.service.ingest import (
+    NotStored,
+    Refused,
+    check_feedback,
+    check_message,
+    record_feedback,
+    suggest_message,
+)
 from assist.service.protocol import (
     Ack,
     FeedbackRequest,
@@ -63,8 +70,10 @@ async def suggest(body: SuggestRequest, request: Request,
 @router.post("/api/feedback", response_model=Ack)
 async def feedback(body: FeedbackRequest, request: Request,
                    principal: Agent) -> Any:
+    services = services_of(request)
     try:
-        logged = await record_feedback(services_of(request), principal, body)
+        check_feedback(services, body)
+        logged = await record_feedback(services, principal, body)
     except Refused as exc:
         return refused(exc)
     except NotStored as exc:

@@ -97,12 +97,16 @@ def _settler(future: asyncio.Future[bool]) -> Callable[[bool], None]:
     return settle
 
 
+def check_feedback(services: Services, frame: Feedback | FeedbackRequest) -> None:
+    check_text(frame.final_text, services.settings.max_text_bytes, "final_text")
+
+
 async def record_feedback(services: Services, principal: Principal,
                           frame: Feedback | FeedbackRequest) -> bool:
     """Log the feedback; False when the log cannot keep it (see Ack.logged). With
     ``ack_after_write`` it returns only once the row is committed (or spooled), like a message,
-    and raises NotStored when the store refused it: an acknowledged label is a stored label."""
-    check_text(frame.final_text, services.settings.max_text_bytes, "final_text")
+    and raises NotStored when the store refused it: an acknowledged label is a stored label.
+    Callers check it first (``check_feedback``), as messages are checked before suggesting."""
     stored = _stored_future() if services.settings.acks_after_write else None
     logged = services.writer.put(FeedbackRecord(ts=time.time(), message_id=frame.message_id,
                                                 suggestion_id=frame.suggestion_id,

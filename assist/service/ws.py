@@ -25,8 +25,8 @@ from assist.service.hub import Connection
 from assist.service.ingest import (
     NotStored,
     Refused,
+    check_feedback,
     check_message,
-    check_text,
     record_feedback,
     suggest_message,
 )
@@ -184,7 +184,7 @@ def dispatch(services: Services, connection: Connection, frame: Frame, started: 
         check_message(services, frame.text, frame.attachments)  # refuse before spawning
         services.spawn(_customer_message(services, connection, principal, frame, started))
     elif isinstance(frame, Feedback):
-        check_text(frame.final_text, services.settings.max_text_bytes, "final_text")
+        check_feedback(services, frame)  # refuse before spawning
         services.spawn(_feedback(services, connection, principal, frame))
     elif isinstance(frame, Subscribe):
         ids = hub.subscribe(connection, frame.conversation_ids)
