@@ -82,8 +82,7 @@ class LogWriter:
         ``on_written(kept)`` is called from the writer thread once the record is stored or
         spooled (True), or was rejected or could only be held in memory (False)."""
         with self._done:
-            if (self._unfinished >= self.max_queued
-                    or self._spool_blocked and self._unfinished + len(self._held) >= self.max_held):
+            if self._behind or self._full:
                 self.unlogged += 1
                 return False
             self._unfinished += 1
@@ -103,17 +102,25 @@ class LogWriter:
     def ok(self) -> bool:
         return self.reason is None
 
+    @property
+    def _full(self) -> bool:
+        """Nothing can keep more: the spool refuses and ``max_held`` records wait in memory."""
+        return self._spool_blocked and self._unfinished + len(self._held) >= self.max_held
+
+    @property
+    def _behind(self) -> bool:
+        """A working store this far behind: ``max_queued`` records wait for it."""
+        return self._unfinished >= self.max_queued
+
     def health(self) -> dict[str, Any]:
         """For /healthz: state, the reason when degraded, and where the records are."""
         spooled = self.spool.records if self.spool is not None else 0
-        full = self._spool_blocked and self._unfinished + len(self._held) >= self.max_held
-        behind = self._unfinished >= self.max_queued
         reason = self.reason or (f"the log store is {self._unfinished} records behind; new "
-                                 "messages are answered but not logged" if behind else None)
+                                 "messages are answered but not logged" if self._behind else None)
         return {"state": "ok" if reason is None else "degraded", "reason": reason,
                 "degraded_since": self.degraded_since, "pending": self._unfinished,
                 "spooled": spooled, "held_in_memory": len(self._held),
-                "accepting": not full and not behind,
+                "accepting": not self._full and not self._behind,
                 "written": self.written, "rejected": self.rejected, "unlogged": self.unlogged}
 
     def flush(self, timeout: float = 10.0) -> bool:
