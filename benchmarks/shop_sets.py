@@ -47,14 +47,13 @@ def _jsonl(path: Path) -> list[dict]:
 
 def load_shop(folder: Path, work: Path) -> Shop:
     sheets = sorted([*folder.glob("*.csv"), *folder.glob("*.xlsx")])
+    knowledge = work / folder.name
     ids: dict[str, str] = {}
     if sheets:
-        knowledge = work / folder.name
         knowledge.mkdir(parents=True)
         view = _jsonl(folder / "view.jsonl") if (folder / "view.jsonl").is_file() else []
         ids = imported_entries(sheets[0], knowledge, view)
     else:
-        knowledge = work / folder.name
         shutil.copytree(folder / "knowledge", knowledge)
 
     def mapped(expected: str | list[str] | None) -> str | list[str] | None:
